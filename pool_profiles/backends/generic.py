@@ -1,0 +1,46 @@
+"""Any other URL scheme fsspec knows, with honest (reduced) capabilities: no
+conditional writes across processes, so the store runs in single-writer mode."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import fsspec
+
+from ..errors import ConfigError
+from ..store import Capabilities, Store, Support
+from .base import Backend
+
+
+class GenericBackend(Backend):
+    description = "Any other fsspec filesystem (single writer: no conditional writes)."
+    capabilities = Capabilities(
+        conditional_write=Support.NONE,
+        atomic_replace=Support.NONE,
+        server_side_copy=Support.EMULATED,
+        consistent_listing=Support.EMULATED,
+    )
+
+    def __init__(self, scheme: str) -> None:
+        self.scheme = scheme
+
+    def open(self, url: str, options: Mapping[str, Any]) -> Store:
+        try:
+            fs = fsspec.filesystem(self.scheme, **dict(options))
+        except ImportError as exc:
+            raise ConfigError(
+                f"the fsspec filesystem for '{self.scheme}://' needs a package: {exc}"
+            ) from exc
+        except TypeError as exc:
+            raise ConfigError(f"bad options for '{self.scheme}://': {exc}") from exc
+        root = fs._strip_protocol(url)
+        if isinstance(root, list):  # pragma: no cover - defensive, fsspec API quirk
+            root = root[0]
+        return Store(
+            fs, root, url=url, backend=f"fsspec:{self.scheme}", capabilities=self.capabilities
+        )
+
+
+def fsspec_knows(scheme: str) -> bool:
+    return scheme in fsspec.available_protocols()

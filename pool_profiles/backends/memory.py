@@ -1,0 +1,50 @@
+"""memory://name: fsspec's in-process memory filesystem, for tests and demos."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from fsspec.implementations.memory import MemoryFileSystem
+
+from ..errors import ConfigError, VersionConflict
+from ..store import Capabilities, Store, Support, content_version
+from .base import Backend
+
+# MemoryFileSystem's data is process-global, so its lock must be too.
+_LOCK = threading.RLock()
+
+
+class MemoryStore(Store):
+    def _write_if(self, path: str, data: bytes, version: str | None) -> str:
+        with _LOCK:
+            if self._read_versioned(path).version != version:
+                raise VersionConflict(f"{self._rel(path)} changed since it was read")
+            self.fs.pipe_file(path, data)
+        return content_version(data)
+
+
+class MemoryBackend(Backend):
+    description = "Process memory (tests, demos); gone when the process exits."
+    capabilities = Capabilities(
+        conditional_write=Support.EMULATED,
+        atomic_replace=Support.NATIVE,
+        server_side_copy=Support.NATIVE,
+        consistent_listing=Support.NATIVE,
+        shared=False,
+    )
+
+    def open(self, url: str, options: Mapping[str, Any]) -> Store:
+        if options:
+            raise ConfigError(f"the memory backend takes no options (got {sorted(options)})")
+        name = url.split("://", 1)[1].strip("/") if "://" in url else url.strip("/")
+        if not name:
+            raise ConfigError("a memory store needs a name: memory://NAME")
+        fs = MemoryFileSystem()
+        return MemoryStore(
+            fs, f"/{name}", url=f"memory://{name}", backend="memory", capabilities=self.capabilities
+        )
+
+
+backend = MemoryBackend()

@@ -1,0 +1,121 @@
+"""s3://bucket/prefix through s3fs. Versioned updates use the object's ETag with
+If-Match / If-None-Match: *, so several ComfyUI instances can share one bucket."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import ConfigError, StorageError, VersionConflict
+from ..store import Capabilities, Store, Support, Versioned
+from .base import Backend
+
+EXTRA_HINT = "install the 's3' extra: pip install 'comfyui-pool-profiles[s3]' (or pip install s3fs)"
+
+_CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
+_MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
+
+
+def _error_code(exc: Exception) -> str:
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+class S3Store(Store):
+    def _bucket_key(self, path: str) -> tuple[str, str]:
+        bucket, _, key = path.partition("/")
+        return bucket, key
+
+    def _run(self, coro_fn: Any, *args: Any) -> Any:
+        from fsspec.asyn import sync
+
+        return sync(self.fs.loop, coro_fn, *args)
+
+    def _read_versioned(self, path: str) -> Versioned:
+        bucket, key = self._bucket_key(path)
+
+        async def get() -> Versioned:
+            s3 = await self.fs.get_s3(bucket)
+            try:
+                resp = await s3.get_object(Bucket=bucket, Key=key)
+            except Exception as exc:
+                if _error_code(exc) in _MISSING_CODES:
+                    return Versioned(None, None)
+                raise
+            async with resp["Body"] as body:
+                data = await body.read()
+            return Versioned(data, resp["ETag"])
+
+        return self._run(get)
+
+    def _write_if(self, path: str, data: bytes, version: str | None) -> str:
+        bucket, key = self._bucket_key(path)
+        condition = {"IfMatch": version} if version is not None else {"IfNoneMatch": "*"}
+
+        async def put() -> str:
+            s3 = await self.fs.get_s3(bucket)
+            try:
+                resp = await s3.put_object(Bucket=bucket, Key=key, Body=data, **condition)
+            except Exception as exc:
+                code = _error_code(exc)
+                if code in _CONFLICT_CODES:
+                    raise VersionConflict(f"{key} changed since it was read") from exc
+                if code in _MISSING_CODES and version is not None:
+                    raise VersionConflict(f"{key} was deleted since it was read") from exc
+                raise
+            return resp["ETag"]
+
+        return self._run(put)
+
+    def _copy(self, src: str, dst: str) -> None:
+        self.fs.copy(src, dst)  # CopyObject: the bytes stay in S3
+
+    def check(self) -> None:
+        bucket, _ = self._bucket_key(self.root)
+        try:
+            self.fs.call_s3("head_bucket", Bucket=bucket)
+        except Exception as exc:
+            endpoint = self.fs.client_kwargs.get("endpoint_url") or getattr(
+                self.fs, "endpoint_url", None
+            )
+            where = f" at {endpoint}" if endpoint else ""
+            raise StorageError(f"S3 bucket '{bucket}'{where} is not reachable: {exc}") from exc
+
+
+class S3Backend(Backend):
+    description = "Amazon S3 or any S3-compatible service (s3fs); options go to S3FileSystem."
+    capabilities = Capabilities(
+        conditional_write=Support.NATIVE,
+        atomic_replace=Support.NATIVE,
+        server_side_copy=Support.NATIVE,
+        consistent_listing=Support.NATIVE,
+    )
+
+    def missing_dependency(self) -> str | None:
+        return None if importlib.util.find_spec("s3fs") else EXTRA_HINT
+
+    def open(self, url: str, options: Mapping[str, Any]) -> Store:
+        missing = self.missing_dependency()
+        if missing:
+            raise ConfigError(f"S3 storage needs s3fs: {missing}")
+        import s3fs
+
+        root = url.split("://", 1)[1].strip("/")
+        if not root:
+            raise ConfigError("an S3 store URL needs a bucket: s3://BUCKET[/PREFIX]")
+        opts = dict(options)
+        # Never trust a cached listing: other instances write to the same bucket.
+        opts["use_listings_cache"] = False
+        opts.setdefault("skip_instance_cache", True)
+        config_kwargs = dict(opts.pop("config_kwargs", None) or {})
+        config_kwargs.setdefault("connect_timeout", 10)
+        config_kwargs.setdefault("retries", {"max_attempts": 3, "mode": "standard"})
+        try:
+            fs = s3fs.S3FileSystem(config_kwargs=config_kwargs, **opts)
+        except TypeError as exc:
+            raise ConfigError(f"bad S3 store options: {exc}") from exc
+        return S3Store(fs, root, url=f"s3://{root}", backend="s3", capabilities=self.capabilities)
+
+
+backend = S3Backend()

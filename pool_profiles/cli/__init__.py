@@ -1,0 +1,71 @@
+"""`pool-profiles`: the operator's command line. A thin adapter over the core: each
+command module registers its sub-commands; errors become one line and exit 1."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from ..errors import PoolProfilesError
+from . import backends_cmd
+
+COMMAND_MODULES = [backends_cmd]
+
+
+def _optional_modules() -> list:
+    # Commands that come with later layers register themselves if present.
+    import importlib
+
+    mods = []
+    for name in ("profiles_cmd", "pool_cmd", "transfer_cmd", "serve_cmd"):
+        try:
+            mods.append(importlib.import_module(f"{__name__}.{name}"))
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+    return mods
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pool-profiles",
+        description="Manage Pool Profiles image pools and profiles on any store.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--store",
+        metavar="URL",
+        help="store URL or path (default: $POOL_PROFILES_STORE, "
+        "the --config file, then ./grid_pool)",
+    )
+    parser.add_argument(
+        "--store-options", metavar="JSON", help="JSON object of backend options for --store"
+    )
+    parser.add_argument(
+        "--config", metavar="FILE", help='JSON config file: {"store": URL, "options": {...}}'
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for mod in COMMAND_MODULES + _optional_modules():
+        mod.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="pool-profiles: %(message)s")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except PoolProfilesError as exc:
+        print(f"pool-profiles: error: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("pool-profiles: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""Where the store is. First match wins: the POOL_PROFILES_STORE (+ _OPTIONS)
+environment variables, a config file, then the default folder."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .backends import open_store
+from .errors import ConfigError, PoolProfilesError
+from .store import Store
+
+ENV_STORE = "POOL_PROFILES_STORE"
+ENV_OPTIONS = "POOL_PROFILES_STORE_OPTIONS"
+CONFIG_FILENAME = "pool_profiles.json"
+
+_SECRET_WORDS = ("secret", "token", "password", "passwd", "credential", "key")
+
+
+@dataclass
+class StoreConfig:
+    url: str
+    options: dict[str, Any] = field(default_factory=dict)
+    source: str = "default"
+
+    def describe(self) -> str:
+        return f"{self.url} (from {self.source})"
+
+
+def redact(value: Any) -> Any:
+    """Options with anything that looks like a credential replaced by '***'."""
+    if isinstance(value, Mapping):
+        return {
+            k: "***" if any(w in str(k).lower() for w in _SECRET_WORDS) else redact(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def _options(raw: Any, setting: str) -> dict[str, Any]:
+    if raw is None or raw == "":
+        return {}
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{setting} is not valid JSON ({exc.msg} at char {exc.pos})") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f'{setting} must be a JSON object, like {{"endpoint_url": "..."}}')
+    return raw
+
+
+def read_config_file(path: str) -> StoreConfig:
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file {path} does not exist") from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"config file {path} is not readable JSON: {exc}") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("store"), str) or not doc["store"]:
+        raise ConfigError(f'config file {path} needs a "store" URL, like {{"store": "s3://b/p"}}')
+    return StoreConfig(
+        doc["store"], _options(doc.get("options"), f'"options" in {path}'), f"config file {path}"
+    )
+
+
+def resolve(
+    *,
+    default_root: str,
+    config_file: str | None = None,
+    env: Mapping[str, str] | None = None,
+    require_config_file: bool = False,
+) -> StoreConfig:
+    """Which store to use. `config_file` is read if it exists (or must exist when
+    `require_config_file`, as for the CLI's --config)."""
+    env = os.environ if env is None else env
+    url = env.get(ENV_STORE, "").strip()
+    if url:
+        return StoreConfig(url, _options(env.get(ENV_OPTIONS), ENV_OPTIONS), f"${ENV_STORE}")
+    if env.get(ENV_OPTIONS, "").strip():
+        raise ConfigError(f"{ENV_OPTIONS} is set but {ENV_STORE} is not")
+    if config_file and (require_config_file or os.path.exists(config_file)):
+        return read_config_file(config_file)
+    return StoreConfig(os.path.abspath(default_root), {}, "default")
+
+
+def open_configured(config: StoreConfig, *, check: bool = True) -> Store:
+    """Open and (by default) probe the store; every failure is one ConfigError line."""
+    try:
+        store = open_store(config.url, config.options)
+        if check:
+            store.check()
+    except ConfigError as exc:
+        raise ConfigError(f"store {config.describe()}: {exc}") from exc
+    except PoolProfilesError as exc:
+        raise ConfigError(f"store {config.describe()} cannot be used: {exc}") from exc
+    return store

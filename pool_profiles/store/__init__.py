@@ -1,0 +1,17 @@
+"""The storage contract: `Store` plus `Capabilities`."""
+
+from .capabilities import Capabilities, Support
+from .keys import check_key, join
+from .store import Entry, Store, VersionConflict, Versioned, content_version
+
+__all__ = [
+    "Capabilities",
+    "Entry",
+    "Store",
+    "Support",
+    "VersionConflict",
+    "Versioned",
+    "check_key",
+    "content_version",
+    "join",
+]

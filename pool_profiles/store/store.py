@@ -1,0 +1,339 @@
+"""`Store`: one fsspec filesystem rooted at one prefix, plus the capabilities it
+promises. Everything above this layer talks to a Store only, never to fsspec.
+
+Backends subclass Store where their storage can do better than the generic
+fsspec path (atomic replace, conditional writes, server-side copy)."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any, TypeVar
+
+from fsspec import AbstractFileSystem
+
+from ..errors import ConflictError, CorruptDataError, PoolProfilesError, StorageError
+from ..errors import VersionConflict as VersionConflict
+from .capabilities import Capabilities
+from .keys import check_key, is_hidden
+
+log = logging.getLogger("pool_profiles.store")
+
+T = TypeVar("T")
+
+#: How often update_json retries a conditional write that lost a race.
+UPDATE_ATTEMPTS = 200
+
+
+@dataclass(frozen=True)
+class Versioned:
+    """An object's bytes with the version they were read at (None: no object)."""
+
+    data: bytes | None
+    version: str | None
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    is_dir: bool
+    size: int
+
+
+def content_version(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class Store:
+    """Blob and document storage under one root of one fsspec filesystem.
+
+    Keys are relative '/'-paths checked by `check_key`. Missing objects raise
+    FileNotFoundError; any other backend failure raises StorageError."""
+
+    def __init__(
+        self,
+        fs: AbstractFileSystem,
+        root: str,
+        *,
+        url: str,
+        backend: str,
+        capabilities: Capabilities,
+    ) -> None:
+        self.fs = fs
+        self.root = root.rstrip("/")
+        self.url = url
+        self.backend = backend
+        self.capabilities = capabilities
+        # Only used by the generic single-writer compare-and-swap below.
+        self._process_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.url}>"
+
+    # -- paths ---------------------------------------------------------------
+
+    def path(self, key: str, *, allow_root: bool = False) -> str:
+        """The filesystem path of `key` (checked)."""
+        key = check_key(key, allow_root=allow_root)
+        return f"{self.root}/{key}" if key else self.root
+
+    def _rel(self, full: str) -> str:
+        full = full.rstrip("/")
+        prefix = self.root + "/"
+        return full[len(prefix) :] if full.startswith(prefix) else full
+
+    @contextlib.contextmanager
+    def _errors(self, op: str, key: str) -> Iterator[None]:
+        try:
+            yield
+        except (FileNotFoundError, PoolProfilesError):
+            raise
+        except Exception as exc:  # backend-specific errors become one kind
+            raise StorageError(
+                f"{self.backend} store {self.url}: {op} {key!r} failed: {exc}"
+            ) from exc
+
+    # -- whole objects -------------------------------------------------------
+
+    def read_bytes(self, key: str) -> bytes:
+        path = self.path(key)
+        with self._errors("read", key):
+            return self.fs.cat_file(path)
+
+    def write_bytes(self, key: str, data: bytes) -> None:
+        """Write a whole object; readers see the old or the new bytes."""
+        path = self.path(key)
+        with self._errors("write", key):
+            self._write_atomic(path, bytes(data))
+
+    def _write_atomic(self, path: str, data: bytes) -> None:
+        self.fs.pipe_file(path, data)
+
+    def exists(self, key: str) -> bool:
+        path = self.path(key)
+        with self._errors("check", key):
+            self._invalidate(path)
+            return bool(self.fs.exists(path))
+
+    def size(self, key: str) -> int:
+        path = self.path(key)
+        with self._errors("stat", key):
+            return int(self.fs.size(path))
+
+    # -- streams -------------------------------------------------------------
+
+    def open_read(self, key: str, block_size: int = 1 << 20) -> IO[bytes]:
+        path = self.path(key)
+        with self._errors("open", key):
+            return self.fs.open(path, "rb", block_size=block_size)
+
+    def write_stream(self, key: str, chunks: Iterable[bytes]) -> int:
+        """Write an object from chunks without holding it in memory. Atomic for
+        readers; if `chunks` raises, nothing is written and the error propagates."""
+        path = self.path(key)
+        with self._errors("write", key):
+            return self._write_stream(path, chunks)
+
+    def _write_stream(self, path: str, chunks: Iterable[bytes]) -> int:
+        f = self.fs.open(path, "wb")
+        total = 0
+        try:
+            for chunk in chunks:
+                f.write(chunk)
+                total += len(chunk)
+        except BaseException:
+            discard = getattr(f, "discard", None)
+            if discard is not None:
+                discard()  # abort (e.g. an S3 multipart upload) instead of committing
+            raise
+        f.close()
+        return total
+
+    # -- listing -------------------------------------------------------------
+
+    def _invalidate(self, path: str | None = None) -> None:
+        # fsspec caches listings per process; other processes' writes would be invisible.
+        with contextlib.suppress(Exception):
+            self.fs.invalidate_cache(path)
+
+    def listdir(self, prefix: str = "") -> list[Entry]:
+        """Direct children of `prefix` (missing prefix: empty), fresh, hidden ones left out."""
+        path = self.path(prefix, allow_root=True)
+        with self._errors("list", prefix):
+            self._invalidate(path)
+            try:
+                items = self.fs.ls(path, detail=True)
+            except FileNotFoundError:
+                return []
+        out = []
+        for item in items:
+            name = item["name"].rstrip("/").rsplit("/", 1)[-1]
+            if not name or is_hidden(name) or item["name"].rstrip("/") == path:
+                continue
+            out.append(Entry(name, item.get("type") == "directory", int(item.get("size") or 0)))
+        return sorted(out, key=lambda e: e.name)
+
+    def walk(self, prefix: str = "") -> list[str]:
+        """Every object key below `prefix`, fresh, hidden ones left out."""
+        path = self.path(prefix, allow_root=True)
+        with self._errors("list", prefix):
+            self._invalidate(path)
+            try:
+                found = self.fs.find(path)
+            except FileNotFoundError:
+                return []
+        keys = []
+        for full in found:
+            rel = self._rel(full)
+            if rel and not any(is_hidden(seg) for seg in rel.split("/")):
+                keys.append(rel)
+        return sorted(keys)
+
+    # -- delete / copy -------------------------------------------------------
+
+    def delete(self, key: str) -> None:
+        """Delete one object; a missing one is not an error."""
+        path = self.path(key)
+        with self._errors("delete", key):
+            try:
+                self.fs.rm_file(path)
+            except FileNotFoundError:
+                pass
+
+    def delete_tree(self, prefix: str) -> None:
+        """Delete everything below `prefix` (never the store root itself)."""
+        path = self.path(prefix)
+        with self._errors("delete", prefix):
+            self._invalidate(path)
+            try:
+                if self.fs.exists(path):
+                    self.fs.rm(path, recursive=True)
+            except FileNotFoundError:
+                pass
+            self._invalidate(path)
+
+    def copy(self, src: str, dst: str) -> None:
+        """Copy one object inside this store (server-side where the backend can)."""
+        s, d = self.path(src), self.path(dst)
+        with self._errors("copy", src):
+            self._copy(s, d)
+
+    def _copy(self, src: str, dst: str) -> None:
+        self.fs.copy(src, dst)
+
+    def copy_tree(self, src_prefix: str, dst_prefix: str) -> int:
+        """Copy every object below `src_prefix` to the same place below `dst_prefix`."""
+        src_prefix = check_key(src_prefix)
+        dst_prefix = check_key(dst_prefix)
+        keys = self.walk(src_prefix)
+        for key in keys:
+            self.copy(key, dst_prefix + key[len(src_prefix) :])
+        return len(keys)
+
+    # -- versioned documents -------------------------------------------------
+
+    def read_versioned(self, key: str) -> Versioned:
+        """The object's bytes and version; `Versioned(None, None)` when missing."""
+        path = self.path(key)
+        with self._errors("read", key):
+            return self._read_versioned(path)
+
+    def _read_versioned(self, path: str) -> Versioned:
+        try:
+            data = self.fs.cat_file(path)
+        except FileNotFoundError:
+            return Versioned(None, None)
+        return Versioned(data, content_version(data))
+
+    def write_if(self, key: str, data: bytes, version: str | None) -> str:
+        """Write `data` only if the object is still at `version` (None: only if it
+        does not exist). Returns the new version; raises VersionConflict otherwise."""
+        path = self.path(key)
+        with self._errors("write", key):
+            return self._write_if(path, bytes(data), version)
+
+    def _write_if(self, path: str, data: bytes, version: str | None) -> str:
+        # Generic fallback: safe between threads of this process only. Backends that
+        # cannot do better declare conditional_write=NONE (single-writer mode).
+        with self._process_lock:
+            current = self._read_versioned(path)
+            if current.version != version:
+                raise VersionConflict(f"{self._rel(path)} changed since it was read")
+            self._write_atomic(path, data)
+            return content_version(data)
+
+    def read_json(self, key: str, default: Callable[[], T] | None = None) -> Any:
+        """Parse a JSON document. Missing: `default()` (or FileNotFoundError)."""
+        cur = self.read_versioned(key)
+        if cur.version is None or cur.data is None:
+            if default is None:
+                raise FileNotFoundError(key)
+            return default()
+        return self._parse(key, cur.data)
+
+    def _parse(self, key: str, data: bytes) -> Any:
+        try:
+            return json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise CorruptDataError(
+                f"{key} in {self.url} is not valid JSON ({exc}); it was left untouched"
+            ) from exc
+
+    def update_json(
+        self,
+        key: str,
+        change: Callable[[Any], T],
+        *,
+        default: Callable[[], Any] = dict,
+        attempts: int = UPDATE_ATTEMPTS,
+    ) -> T:
+        """Read → `change(doc)` (mutates the doc in place) → conditional write, retried
+        when another writer got there first. Returns what `change` returned. If `change`
+        raises, nothing is written. An unparsable document raises CorruptDataError."""
+        for attempt in range(attempts):
+            cur = self.read_versioned(key)
+            doc = default() if cur.data is None else self._parse(key, cur.data)
+            before = copy.deepcopy(doc)
+            result = change(doc)
+            if cur.version is not None and doc == before:
+                return result  # nothing changed: no write, no version bump
+            data = json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8")
+            try:
+                self.write_if(key, data, cur.version)
+                return result
+            except VersionConflict:
+                time.sleep(random.uniform(0, min(0.2, 0.002 * (2 ** min(attempt, 7)))))
+        raise ConflictError(f"{key}: too many concurrent writers, gave up after {attempts} tries")
+
+    def quarantine(self, key: str) -> str:
+        """Copy a damaged object aside (`<key>.corrupt-<time>`) and return the new key."""
+        aside = f"{check_key(key)}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}-{random.randrange(1 << 16):04x}"
+        self.copy(key, aside)
+        return aside
+
+    # -- misc ----------------------------------------------------------------
+
+    def local_path(self, key: str) -> str | None:
+        """A path on this machine's disk for `key`, when the backend has one."""
+        return None
+
+    def check(self) -> None:
+        """Probe the store once (used at start-up); raise StorageError if unusable."""
+        self.listdir("")
+
+    def warn_if_single_writer(self) -> None:
+        if self.capabilities.single_writer:
+            log.warning(
+                "pool-profiles: the %s store %s cannot do conditional writes; run a single "
+                "writer at a time or concurrent edits may be lost",
+                self.backend,
+                self.url,
+            )
