@@ -1,16 +1,54 @@
-"""Zip export/import in the plan's layout: profile_meta.json + pool/<files>.
-CONTRACT STUB — helper fills in."""
+"""Zip export/import in the plan's layout: `profile_meta.json` ({"name": ...}) plus
+`pool/manifest.json` and the pool's blobs directly under `pool/`, so zips move both
+ways between this pack and the earlier local-only one.
+
+Export streams: blobs are read in chunks from the store and the zip is produced as
+chunks (zipfile on a non-seekable sink writes data descriptors), so memory stays
+bounded whatever the pool size. Import validates every member before it writes
+anything, writes under a fresh id, and deletes all it wrote if any step fails."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import contextlib
+import json
+import logging
+import os
+import re
+import stat
+import tempfile
+import time
+import zipfile
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
+from . import ids, imaging, pools, registry
+from .errors import PoolProfilesError, TooLargeError, ValidationError
+from .imaging import ImageLimits
 from .registry import Profile
 from .store import Store
 
+log = logging.getLogger("pool_profiles.archive")
+
 Progress = Callable[[int, int], None]  # (done, total) in members or bytes
+
+META_NAME = "profile_meta.json"
+POOL_DIR = "pool/"
+MANIFEST_MEMBER = POOL_DIR + pools.MANIFEST
+THUMBS_DIR = POOL_DIR + "thumbs/"
+CHUNK = 1 << 20
+FALLBACK_NAME = "Imported profile"
+
+# Documents are small; these caps apply on top of ImportLimits.
+MAX_META_BYTES = 64 * 1024
+MAX_MANIFEST_BYTES = 32 * 1024 * 1024
+# Below this size a high ratio is harmless (a tiny JSON of repeated keys compresses well).
+RATIO_MIN_BYTES = 1024 * 1024
+
+# Already-compressed formats are stored: deflating PNGs costs time and saves nothing.
+_DEFLATE_EXTS = (".json", ".txt")
+_DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 @dataclass(frozen=True)
@@ -21,16 +59,402 @@ class ImportLimits:
     max_ratio: float = 200.0  # uncompressed / compressed per member
 
 
+# -- shared with transfer/check ------------------------------------------------
+
+
+def referenced_blobs(manifest: dict[str, Any]) -> list[str]:
+    """Image and mask names a manifest uses, in slot order, each once."""
+    seen: dict[str, None] = {}
+    for slot in manifest.get("slots") or []:
+        for field in ("image", "mask"):
+            value = slot.get(field) if isinstance(slot, dict) else None
+            if value:
+                seen.setdefault(value, None)
+    return list(seen)
+
+
+def prune_manifest(
+    manifest: dict[str, Any], present: Iterable[str]
+) -> tuple[dict[str, Any], list[str]]:
+    """A copy of `manifest` without slots whose image is not in `present` and with
+    missing masks cleared. The active slot follows its image (or the next one kept).
+    Returns (manifest, names that were missing)."""
+    present = set(present)
+    out = dict(manifest)
+    slots = list(manifest.get("slots") or [])
+    active = manifest.get("active")
+    kept: list[dict[str, Any]] = []
+    missing: list[str] = []
+    new_active = 0
+    for i, slot in enumerate(slots):
+        if i == active:
+            new_active = len(kept)
+        if slot.get("image") not in present:
+            missing.append(slot.get("image"))
+            continue
+        if slot.get("mask") and slot["mask"] not in present:
+            missing.append(slot["mask"])
+            slot = dict(slot, mask=None)
+        kept.append(slot)
+    out["slots"] = kept
+    if isinstance(active, int) and not isinstance(active, bool):
+        out["active"] = min(new_active, max(len(kept) - 1, 0))
+    return out, missing
+
+
+def iter_file(f: IO[bytes], size: int = CHUNK) -> Iterator[bytes]:
+    while True:
+        chunk = f.read(size)
+        if not chunk:
+            return
+        yield chunk
+
+
+# -- export --------------------------------------------------------------------
+
+
+class _Sink:
+    """A write-only, non-seekable file for zipfile; chunks are drained as produced."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+        self._pos = 0
+
+    def write(self, data: bytes) -> int:
+        self._parts.append(bytes(data))
+        self._pos += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._pos
+
+    def flush(self) -> None:
+        pass
+
+    def drain(self) -> Iterator[bytes]:
+        if self._parts:
+            data = b"".join(self._parts)
+            self._parts.clear()
+            yield data
+
+
+def _zip_info(arcname: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(arcname, time.localtime()[:6])
+    info.compress_type = (
+        zipfile.ZIP_DEFLATED if arcname.lower().endswith(_DEFLATE_EXTS) else zipfile.ZIP_STORED
+    )
+    info.external_attr = (stat.S_IFREG | 0o644) << 16
+    return info
+
+
 def iter_export(store: Store, pid: str, *, progress: Progress | None = None) -> Iterator[bytes]:
     """The zip as a stream of chunks, bounded memory. NotFoundError before the first chunk
     for an unknown profile."""
-    raise NotImplementedError
+    ids.check_id(pid, "profile id")
+    entry = registry.get_profile(store, pid)  # raises now, not at the first next()
+    manifest = pools.read_manifest(store, pid)
+    return _export_chunks(store, pid, str(entry.get("name") or pid), manifest, progress)
+
+
+def _export_chunks(
+    store: Store,
+    pid: str,
+    name: str,
+    manifest: dict[str, Any],
+    progress: Progress | None,
+) -> Iterator[bytes]:
+    sink = _Sink()
+    names = referenced_blobs(manifest)
+    total = len(names)
+    with zipfile.ZipFile(sink, "w", allowZip64=True) as zf:  # type: ignore[arg-type]
+        zf.writestr(_zip_info(META_NAME), json.dumps({"name": name}, ensure_ascii=False))
+        yield from sink.drain()
+        present: list[str] = []
+        for done, blob in enumerate(names, 1):
+            key = pools.blob_key(pid, blob)
+            try:
+                f = store.open_read(key)
+                first = f.read(CHUNK)  # s3fs may only notice a missing object here
+            except FileNotFoundError:
+                log.warning("export %s: blob %s is missing; its slot is left out", pid, blob)
+                continue
+            with f, zf.open(_zip_info(POOL_DIR + blob), "w") as out:
+                chunk = first
+                while chunk:
+                    out.write(chunk)
+                    yield from sink.drain()
+                    chunk = f.read(CHUNK)
+            present.append(blob)
+            yield from sink.drain()
+            if progress:
+                progress(done, total)
+        # The manifest goes last so that it names only the blobs actually exported.
+        manifest, _ = prune_manifest(manifest, present)
+        doc = json.dumps(manifest, indent=2, ensure_ascii=False)
+        zf.writestr(_zip_info(MANIFEST_MEMBER), doc)
+    yield from sink.drain()
 
 
 def export_to_file(
     store: Store, pid: str, out: IO[bytes], *, progress: Progress | None = None
 ) -> int:
-    raise NotImplementedError
+    written = 0
+    for chunk in iter_export(store, pid, progress=progress):
+        out.write(chunk)
+        written += len(chunk)
+    return written
+
+
+# -- import: validation ----------------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    meta_name: str | None
+    manifest: dict[str, Any] | None
+    blobs: dict[str, zipfile.ZipInfo]  # blob name -> member to write
+
+
+def _check_member_name(name: str) -> None:
+    shown = repr(name[:120])
+    if not name:
+        raise ValidationError("zip has a member with an empty name", code="bad_zip")
+    if "\\" in name or _DRIVE.match(name) or ":" in name:
+        raise ValidationError(f"zip member {shown} is a Windows path", code="bad_zip")
+    if name.startswith("/"):
+        raise ValidationError(f"zip member {shown} is an absolute path", code="bad_zip")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        raise ValidationError(f"zip member {shown} has control characters", code="bad_zip")
+    segments = name[:-1].split("/") if name.endswith("/") else name.split("/")
+    if any(seg in ("", ".", "..") for seg in segments):
+        raise ValidationError(f"zip member {shown} climbs out of its folder", code="bad_zip")
+
+
+def _check_member_kind(info: zipfile.ZipInfo) -> None:
+    mode = info.external_attr >> 16
+    kind = stat.S_IFMT(mode)
+    if stat.S_ISLNK(mode):
+        raise ValidationError(f"zip member {info.filename!r} is a symbolic link", code="bad_zip")
+    if kind and kind not in (stat.S_IFREG, stat.S_IFDIR):
+        raise ValidationError(f"zip member {info.filename!r} is not a plain file", code="bad_zip")
+    if info.flag_bits & 0x1:
+        raise ValidationError(f"zip member {info.filename!r} is encrypted", code="bad_zip")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise ValidationError(
+            f"zip member {info.filename!r} uses an unsupported compression method",
+            code="bad_zip",
+        )
+
+
+def _check_sizes(infos: list[zipfile.ZipInfo], limits: ImportLimits) -> None:
+    total = 0
+    packed = 0
+    for info in infos:
+        if info.file_size > limits.max_member_bytes:
+            raise TooLargeError(
+                f"zip member {info.filename!r} is {info.file_size} bytes; "
+                f"at most {limits.max_member_bytes}"
+            )
+        if info.file_size > RATIO_MIN_BYTES and (
+            info.compress_size <= 0 or info.file_size / info.compress_size > limits.max_ratio
+        ):
+            raise TooLargeError(
+                f"zip member {info.filename!r} expands more than {limits.max_ratio:g}x "
+                "(a zip bomb?)"
+            )
+        total += info.file_size
+        packed += info.compress_size
+    if total > limits.max_total_bytes:
+        raise TooLargeError(f"zip expands to {total} bytes; at most {limits.max_total_bytes}")
+    if total > RATIO_MIN_BYTES and total / max(packed, 1) > limits.max_ratio:
+        raise TooLargeError(f"zip expands more than {limits.max_ratio:g}x (a zip bomb?)")
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
+    if info.file_size > cap:
+        raise TooLargeError(
+            f"zip member {info.filename!r} is {info.file_size} bytes; at most {cap}"
+        )
+    # zipfile stops at the declared size and checks the CRC, so a lying header cannot
+    # make this read more than `cap` bytes.
+    with zf.open(info) as f:
+        data = f.read(cap + 1)
+    if len(data) > cap:
+        raise TooLargeError(f"zip member {info.filename!r} is larger than {cap} bytes")
+    return data
+
+
+def _parse_json(data: bytes, what: str) -> Any:
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValidationError(
+            f"{what} in the zip is not valid JSON ({exc})", code="bad_zip"
+        ) from exc
+
+
+def _check_manifest(doc: Any, blobs: dict[str, zipfile.ZipInfo]) -> dict[str, Any]:
+    if not isinstance(doc, dict):
+        raise ValidationError("pool/manifest.json is not a JSON object", code="bad_zip")
+    slots = doc.get("slots", [])
+    if not isinstance(slots, list):
+        raise ValidationError("pool/manifest.json: 'slots' is not a list", code="bad_zip")
+    for i, slot in enumerate(slots):
+        if not isinstance(slot, dict):
+            raise ValidationError(f"pool/manifest.json: slot {i} is not an object", code="bad_zip")
+        for field in ("image", "mask"):
+            value = slot.get(field)
+            if field == "mask" and not value:
+                continue
+            try:
+                pools.check_blob_name(value)
+            except ValidationError as exc:
+                raise ValidationError(
+                    f"pool/manifest.json: slot {i} {field}: {exc.message}", code="bad_zip"
+                ) from exc
+            if value not in blobs:
+                raise ValidationError(
+                    f"pool/manifest.json: slot {i} names {value!r}, which is not in the zip",
+                    code="bad_zip",
+                )
+        label = slot.get("label")
+        if label is not None and not isinstance(label, str):
+            raise ValidationError(f"pool/manifest.json: slot {i} label is not text", code="bad_zip")
+    doc = dict(doc, slots=slots)
+    active = doc.get("active")
+    if not isinstance(active, int) or isinstance(active, bool) or not 0 <= active < len(slots):
+        doc["active"] = 0
+    return doc
+
+
+def _plan(
+    zf: zipfile.ZipFile,
+    limits: ImportLimits,
+    image_limits: ImageLimits,
+    progress: Progress | None,
+) -> _Plan:
+    infos = zf.infolist()
+    if len(infos) > limits.max_members:
+        raise TooLargeError(f"zip has {len(infos)} members; at most {limits.max_members}")
+    seen: set[str] = set()
+    meta_info = manifest_info = None
+    blobs: dict[str, zipfile.ZipInfo] = {}
+    for info in infos:
+        name = info.filename
+        _check_member_name(name)
+        _check_member_kind(info)
+        if name in seen:
+            raise ValidationError(f"zip has {name!r} twice", code="bad_zip")
+        seen.add(name)
+        if info.is_dir():
+            if name not in (POOL_DIR, THUMBS_DIR):
+                raise ValidationError(f"zip has an unexpected folder {name!r}", code="bad_zip")
+        elif name == META_NAME:
+            meta_info = info
+        elif name == MANIFEST_MEMBER:
+            manifest_info = info
+        elif name.startswith(THUMBS_DIR) and "/" not in name[len(THUMBS_DIR) :]:
+            pass  # thumbnails are remade from the images, never taken from a zip
+        elif name.startswith(POOL_DIR) and "/" not in name[len(POOL_DIR) :]:
+            try:
+                blob = pools.check_blob_name(name[len(POOL_DIR) :])
+            except ValidationError as exc:
+                raise ValidationError(
+                    f"zip member {name!r} is not a pool file: {exc.message}", code="bad_zip"
+                ) from exc
+            blobs[blob] = info
+        else:
+            raise ValidationError(f"zip has an unexpected member {name!r}", code="bad_zip")
+    _check_sizes(infos, limits)
+
+    meta_name = None
+    if meta_info is not None:
+        meta = _parse_json(_read_member(zf, meta_info, MAX_META_BYTES), META_NAME)
+        if not isinstance(meta, dict):
+            raise ValidationError(f"{META_NAME} is not a JSON object", code="bad_zip")
+        if isinstance(meta.get("name"), str):
+            meta_name = meta["name"]
+
+    manifest = None
+    if manifest_info is not None:
+        doc = _parse_json(_read_member(zf, manifest_info, MAX_MANIFEST_BYTES), MANIFEST_MEMBER)
+        manifest = _check_manifest(doc, blobs)
+        # Blobs no slot uses are left out: importing them would only make orphans.
+        wanted = set(referenced_blobs(manifest))
+        blobs = {k: v for k, v in blobs.items() if k in wanted}
+
+    cap = min(limits.max_member_bytes, image_limits.max_bytes)
+    total = 2 * len(blobs)
+    for done, (_blob, info) in enumerate(sorted(blobs.items()), 1):
+        data = _read_member(zf, info, cap)
+        try:
+            imaging.inspect_image(data, image_limits)
+        except PoolProfilesError as exc:
+            raise type(exc)(f"zip member {info.filename!r}: {exc.message}", code=exc.code) from exc
+        del data
+        if progress:
+            progress(done, total)
+    return _Plan(meta_name, manifest, blobs)
+
+
+# -- import: writing -------------------------------------------------------------
+
+
+def _choose_name(name: str | None, meta_name: str | None) -> str:
+    if name is not None:
+        return ids.clean_name(name)
+    if meta_name is not None:
+        with contextlib.suppress(ValidationError):
+            return ids.clean_name(meta_name)
+    return FALLBACK_NAME
+
+
+def _write(
+    store: Store,
+    zf: zipfile.ZipFile,
+    plan: _Plan,
+    new_id: str,
+    name: str,
+    progress: Progress | None,
+) -> Profile:
+    total = 2 * len(plan.blobs)
+    for done, (blob, info) in enumerate(sorted(plan.blobs.items()), len(plan.blobs) + 1):
+        with zf.open(info) as src:
+            store.write_stream(pools.blob_key(new_id, blob), iter_file(src))
+        if progress:
+            progress(done, total)
+    if plan.manifest is not None:
+        data = json.dumps(plan.manifest, indent=2, ensure_ascii=False).encode("utf-8")
+        store.write_bytes(f"{new_id}/{pools.MANIFEST}", data)
+    manifest = pools.read_manifest(store, new_id)
+    for blob in dict.fromkeys(slot["image"] for slot in manifest.get("slots") or []):
+        # Thumbnails are a cache: a failure here must not fail the import.
+        try:
+            pools.thumbnail(store, new_id, blob)
+        except PoolProfilesError as exc:
+            log.warning("import: no thumbnail for %s: %s", blob, exc)
+    return registry.register_profile(store, new_id, name)
+
+
+def _open_source(source: IO[bytes] | str, stack: contextlib.ExitStack, limits: ImportLimits):
+    if isinstance(source, (str, os.PathLike)):
+        try:
+            return stack.enter_context(open(source, "rb"))
+        except OSError as exc:
+            raise ValidationError(f"cannot read {source}: {exc.strerror or exc}") from exc
+    seekable = getattr(source, "seekable", None)
+    if seekable is not None and seekable():
+        return source
+    # zipfile needs to seek (the directory is at the end): spool a stream to disk.
+    spool = stack.enter_context(tempfile.TemporaryFile())
+    copied = 0
+    for chunk in iter_file(source):
+        copied += len(chunk)
+        if copied > limits.max_total_bytes:
+            raise TooLargeError(f"zip is larger than {limits.max_total_bytes} bytes")
+        spool.write(chunk)
+    spool.seek(0)
+    return spool
 
 
 def import_zip(
@@ -40,7 +464,28 @@ def import_zip(
     name: str | None = None,
     limits: ImportLimits | None = None,
     progress: Progress | None = None,
+    image_limits: ImageLimits | None = None,
 ) -> Profile:
     """Validate every member first, write under a fresh id, register (name suffixed on
     collision). On any failure nothing is left behind. ValidationError/TooLargeError."""
-    raise NotImplementedError
+    limits = limits or ImportLimits()
+    image_limits = image_limits or ImageLimits.from_env()
+    if name is not None:
+        ids.clean_name(name)  # a bad name fails before any work
+    with contextlib.ExitStack() as stack:
+        f = _open_source(source, stack, limits)
+        try:
+            zf = stack.enter_context(zipfile.ZipFile(f))
+            plan = _plan(zf, limits, image_limits, progress)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise ValidationError(f"not a valid zip file: {exc}", code="bad_zip") from exc
+        final_name = _choose_name(name, plan.meta_name)
+        new_id = ids.new_id()
+        try:
+            return _write(store, zf, plan, new_id, final_name, progress)
+        except BaseException as exc:
+            with contextlib.suppress(Exception):
+                store.delete_tree(new_id)
+            if isinstance(exc, (zipfile.BadZipFile, zlib.error, EOFError)):
+                raise ValidationError(f"zip is damaged: {exc}", code="bad_zip") from exc
+            raise

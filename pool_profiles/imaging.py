@@ -1,8 +1,29 @@
-"""Image checks and conversions with Pillow (no torch). CONTRACT STUB — helper fills in."""
+"""Image checks and conversions with Pillow (no torch).
+
+Every entry point bounds bytes and pixels from the header BEFORE anything is decoded:
+Pillow only warns between ~89 and ~179 MP and then decodes, so a tiny PNG can claim a
+12000x12000 canvas and cost gigabytes. Only a short list of raster formats is opened
+(EPS, for one, would run Ghostscript)."""
 
 from __future__ import annotations
 
+import io
+import os
+import warnings
 from dataclasses import dataclass
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import ConfigError, TooLargeError, ValidationError
+
+ENV_MAX_PIXELS = "POOL_PROFILES_MAX_PIXELS"
+ENV_MAX_BYTES = "POOL_PROFILES_MAX_UPLOAD_BYTES"
+
+#: Formats we open at all. PNG/JPEG/WEBP are stored as uploaded, the rest become PNG.
+ALLOWED_FORMATS = ("PNG", "JPEG", "MPO", "WEBP", "GIF", "BMP", "TIFF")
+_KEEP_AS_IS = {"PNG": ".png", "JPEG": ".jpg", "MPO": ".jpg", "WEBP": ".webp"}
+# Modes PNG can hold; anything else (CMYK, YCbCr, F, ...) is converted first.
+_PNG_MODES = {"1", "L", "LA", "I", "I;16", "P", "RGB", "RGBA"}
 
 
 @dataclass(frozen=True)
@@ -14,7 +35,26 @@ class ImageLimits:
 
     @classmethod
     def from_env(cls) -> ImageLimits:
-        raise NotImplementedError
+        """Defaults overridden by the environment; a bad value is a ConfigError (a typo
+        must not silently switch the protection off)."""
+        return cls(
+            max_pixels=_env_int(ENV_MAX_PIXELS, cls.max_pixels),
+            max_bytes=_env_int(ENV_MAX_BYTES, cls.max_bytes),
+        )
+
+
+def _env_int(var: str, default: int) -> int:
+    raw = os.environ.get(var)
+    if raw is None or not raw.strip():
+        return default
+    text = raw.strip().replace("_", "")
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigError(f"{var}={raw!r} is not a whole number") from None
+    if value <= 0:
+        raise ConfigError(f"{var}={raw!r} must be positive")
+    return value
 
 
 @dataclass(frozen=True)
@@ -25,25 +65,128 @@ class ImageInfo:
     ext: str  # ".png", ".jpg", ".webp" — the extension the stored blob gets
 
 
+def _formats() -> list[str]:
+    # Plugins register lazily; asking Image.open for one not registered is a KeyError.
+    Image.init()
+    return [f for f in ALLOWED_FORMATS if f in Image.OPEN]
+
+
+def _limits(limits: ImageLimits | None) -> ImageLimits:
+    return limits if limits is not None else ImageLimits.from_env()
+
+
+def _open_checked(data: bytes, limits: ImageLimits) -> Image.Image:
+    """Open (header only) and check bytes and pixels; nothing is decoded yet."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ValidationError("image data must be bytes", code="not_image")
+    if len(data) > limits.max_bytes:
+        raise TooLargeError(
+            f"image is {len(data)} bytes; the limit is {limits.max_bytes}", code="too_large"
+        )
+    if len(data) == 0:
+        raise ValidationError("image is empty", code="not_image")
+    try:
+        with warnings.catch_warnings():
+            # We enforce our own (lower) bound right below; Pillow's warning is noise.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(bytes(data)), formats=_formats())
+    except Image.DecompressionBombError as exc:
+        # Pillow's own hard limit (~179 MP) tripped while reading the header.
+        raise ValidationError(f"image has too many pixels: {exc}", code="too_many_pixels") from None
+    except UnidentifiedImageError:
+        raise ValidationError(
+            "not a supported image (PNG, JPEG, WEBP, GIF, BMP or TIFF)", code="not_image"
+        ) from None
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise ValidationError(f"not a readable image ({exc})", code="not_image") from None
+    width, height = img.size
+    if width <= 0 or height <= 0:
+        img.close()
+        raise ValidationError("image has no pixels", code="not_image")
+    if width * height > limits.max_pixels:
+        img.close()
+        raise ValidationError(
+            f"image is {width}x{height} = {width * height} pixels; the limit is "
+            f"{limits.max_pixels}",
+            code="too_many_pixels",
+        )
+    return img
+
+
+def _decode(img: Image.Image) -> None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img.load()
+    except Image.DecompressionBombError as exc:
+        raise ValidationError(f"image has too many pixels: {exc}", code="too_many_pixels") from None
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise ValidationError(f"image does not decode ({exc})", code="not_image") from None
+
+
 def inspect_image(data: bytes, limits: ImageLimits | None = None) -> ImageInfo:
     """Check that `data` is one decodable image within limits (size, pixels checked from
     the header before decoding); raise ValidationError / TooLargeError otherwise."""
-    raise NotImplementedError
+    img = _open_checked(data, _limits(limits))
+    with img:
+        fmt = (img.format or "").upper()
+        _decode(img)  # safe now: pixels are bounded; catches truncated files
+        return ImageInfo(fmt, img.width, img.height, _KEEP_AS_IS.get(fmt, ".png"))
 
 
 def prepare_for_storage(data: bytes, limits: ImageLimits | None = None) -> tuple[bytes, ImageInfo]:
     """Validate and return (bytes to store, info). Stored losslessly: PNG/JPEG/WEBP bytes are
     kept as uploaded; other formats are converted to PNG."""
-    raise NotImplementedError
+    lim = _limits(limits)
+    info = inspect_image(data, lim)
+    if info.format in _KEEP_AS_IS:
+        return bytes(data), info
+    with _open_checked(data, lim) as img:
+        _decode(img)
+        frame = img
+        if frame.mode not in _PNG_MODES:
+            has_alpha = "A" in frame.getbands() or "transparency" in frame.info
+            frame = frame.convert("RGBA" if has_alpha else "RGB")
+        out = io.BytesIO()
+        frame.save(out, "PNG")
+    return out.getvalue(), ImageInfo("PNG", info.width, info.height, ".png")
 
 
-def make_thumbnail(data: bytes, size: int = 256) -> bytes:
+def make_thumbnail(data: bytes, size: int = 256, *, limits: ImageLimits | None = None) -> bytes:
     """A WEBP thumbnail (EXIF orientation applied, longest side <= size)."""
-    raise NotImplementedError
+    if size <= 0:
+        raise ValidationError("thumbnail size must be positive")
+    with _open_checked(data, _limits(limits)) as img:
+        if img.format == "JPEG":
+            img.draft("RGB", (size * 2, size * 2))  # decode JPEGs at a reduced scale
+        _decode(img)
+        try:
+            oriented = ImageOps.exif_transpose(img)
+        except Exception:  # a broken EXIF block must not cost the thumbnail
+            oriented = img
+        has_alpha = "A" in oriented.getbands() or "transparency" in oriented.info
+        thumb = oriented.convert("RGBA" if has_alpha else "RGB")
+        thumb.thumbnail((size, size), Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        thumb.save(out, "WEBP", quality=80, method=4)
+    return out.getvalue()
 
 
 def mask_from_upload(data: bytes, limits: ImageLimits | None = None) -> bytes:
     """Normalise an uploaded mask to a grayscale 'L' PNG where 255 = painted. An image
     with alpha (ComfyUI's MaskEditor) is painted where alpha is 0: painted = 255 - alpha;
     otherwise luminance is used directly."""
-    raise NotImplementedError
+    with _open_checked(data, _limits(limits)) as img:
+        _decode(img)
+        bands = img.getbands()
+        if "A" in bands or (img.mode == "P" and "transparency" in img.info):
+            rgba = img if img.mode in ("RGBA", "LA") else img.convert("RGBA")
+            alpha = rgba.getchannel("A")
+            mask = alpha.point(lambda v: 255 - v)
+        else:
+            mask = img.convert("L")
+        if mask.mode != "L":
+            mask = mask.convert("L")
+        out = io.BytesIO()
+        mask.save(out, "PNG")
+    return out.getvalue()

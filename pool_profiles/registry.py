@@ -1,56 +1,286 @@
 """The profile registry `profiles.json`: {"profiles": [{"id", "name", "created", ...}]}.
-CONTRACT STUB — helper fills in. Every change is a `Store.update_json` (versioned, retried)."""
+
+Every change is a `Store.update_json` (read → change → conditional write, retried), so
+two processes creating profiles at once both keep theirs. A registry that does not
+parse, or has the wrong shape, is never replaced: a copy is kept aside and every call
+raises CorruptDataError until someone fixes it (the earlier pack read a truncated
+registry as empty and the next create orphaned every profile)."""
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from .errors import ConflictError, CorruptDataError, NotFoundError
+from .ids import ID_PATTERN, NAME_MAX, check_id, clean_name, new_id, same_name
 from .store import Store
 
+log = logging.getLogger("pool_profiles.registry")
+
 REGISTRY_KEY = "profiles.json"
+_MANIFEST = "manifest.json"  # pools.MANIFEST; not imported to keep the layers flat
 
 Profile = dict[str, Any]  # {"id": str, "name": str, "created": float, ...unknown keys kept}
+
+T = TypeVar("T")
+
+
+class _BadShape(Exception):
+    """The document parsed but is not what we expect (internal)."""
+
+
+def quarantine_once(store: Store, key: str, data: bytes | None = None) -> str:
+    """Keep a copy of a damaged object aside and return its key. A copy with the same
+    bytes already aside is reused, so listing a broken registry on every UI refresh
+    does not pile up copies."""
+    parent, _, base = key.rpartition("/")
+    prefix = base + ".corrupt-"
+    if data is not None:
+        try:
+            for entry in store.listdir(parent):
+                if entry.is_dir or not entry.name.startswith(prefix) or entry.size != len(data):
+                    continue
+                aside = f"{parent}/{entry.name}" if parent else entry.name
+                if store.read_bytes(aside) == data:
+                    return aside
+        except (FileNotFoundError, CorruptDataError):
+            pass
+    return store.quarantine(key)
+
+
+def corrupt_error(store: Store, key: str, why: str, data: bytes | None) -> CorruptDataError:
+    """Quarantine `key` and build the error that says where the copy is."""
+    try:
+        aside = quarantine_once(store, key, data)
+        where = f"a copy was kept at {aside!r}"
+    except FileNotFoundError:
+        where = "it vanished before a copy could be kept"
+    except Exception as exc:  # the copy failing must not hide the real problem
+        where = f"keeping a copy failed ({exc})"
+    log.error("pool-profiles: %s in %s is corrupt (%s); %s", key, store.url, why, where)
+    return CorruptDataError(
+        f"{key} in {store.url} is corrupt ({why}); it was left untouched and {where}. "
+        "Fix or remove it to continue."
+    )
+
+
+def _empty() -> dict[str, Any]:
+    return {"profiles": []}
+
+
+def _check(doc: Any) -> list[Profile]:
+    """The entries of a parsed registry, or _BadShape. Names are not re-validated:
+    data written before the rules (long names, case twins) still loads."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("profiles"), list):
+        raise _BadShape('expected {"profiles": [...]}')
+    for i, entry in enumerate(doc["profiles"]):
+        if not isinstance(entry, dict):
+            raise _BadShape(f"entry {i} is not an object")
+        if not isinstance(entry.get("id"), str) or not isinstance(entry.get("name"), str):
+            raise _BadShape(f"entry {i} lacks a text id or name")
+    return doc["profiles"]
+
+
+def _usable(entry: Profile) -> bool:
+    # An entry whose id is not a valid id can never be addressed (it would become a
+    # path); it is hidden from listings but kept in the file.
+    return bool(ID_PATTERN.match(entry["id"]))
+
+
+def _load(store: Store) -> list[Profile]:
+    cur = store.read_versioned(REGISTRY_KEY)
+    if cur.data is None:
+        return []
+    try:
+        return _check(store._parse(REGISTRY_KEY, cur.data))
+    except CorruptDataError as exc:
+        raise corrupt_error(store, REGISTRY_KEY, "not valid JSON", cur.data) from exc
+    except _BadShape as exc:
+        raise corrupt_error(store, REGISTRY_KEY, str(exc), cur.data) from exc
+
+
+def _update(store: Store, change: Callable[[list[Profile]], T]) -> T:
+    """Versioned update of the entries list; corrupt data is quarantined, never replaced."""
+
+    def apply(doc: Any) -> T:
+        return change(_check(doc))
+
+    try:
+        return store.update_json(REGISTRY_KEY, apply, default=_empty)
+    except (CorruptDataError, _BadShape) as exc:
+        # update_json raised before writing anything; read the bytes again for the copy.
+        data = store.read_versioned(REGISTRY_KEY).data
+        why = str(exc) if isinstance(exc, _BadShape) else "not valid JSON"
+        raise corrupt_error(store, REGISTRY_KEY, why, data) from exc
+
+
+def _find(entries: list[Profile], pid: str) -> Profile | None:
+    return next((e for e in entries if e["id"] == pid), None)
+
+
+def _name_holder(
+    entries: list[Profile], name: str, *, other_than: str | None = None
+) -> Profile | None:
+    return next((e for e in entries if e["id"] != other_than and same_name(e["name"], name)), None)
+
+
+def _taken(name: str) -> ConflictError:
+    return ConflictError(f"a profile named {name!r} already exists", code="name_taken")
+
+
+def _now(ts: float | None) -> float:
+    return time.time() if ts is None else float(ts)
+
+
+# -- reading -----------------------------------------------------------------------
 
 
 def list_profiles(store: Store) -> list[Profile]:
     """All entries (missing registry: []). Corrupt: quarantined copy + CorruptDataError."""
-    raise NotImplementedError
+    return [dict(e) for e in _load(store) if _usable(e)]
 
 
 def get_profile(store: Store, pid: str) -> Profile:
     """The entry for id `pid` (checked) or NotFoundError."""
-    raise NotImplementedError
+    check_id(pid, "profile id")
+    entry = _find(_load(store), pid)
+    if entry is None:
+        raise NotFoundError(f"no profile with id {pid!r}")
+    return dict(entry)
 
 
 def find_by_name(store: Store, name: str) -> Profile | None:
     """Case-insensitive name lookup (used by the PoolProfile node for API workflows)."""
-    raise NotImplementedError
+    if not isinstance(name, str) or not name.strip():
+        return None
+    entries = [e for e in _load(store) if _usable(e)]
+    # Old data may hold case twins: an exact match wins over a case-insensitive one.
+    exact = next((e for e in entries if e["name"].strip() == name.strip()), None)
+    found = exact or _name_holder(entries, name)
+    return dict(found) if found else None
+
+
+# -- changing ----------------------------------------------------------------------
 
 
 def create_profile(
     store: Store, name: str, *, pid: str | None = None, ts: float | None = None
 ) -> Profile:
     """New empty profile (ConflictError code 'name_taken' for a duplicate name)."""
-    raise NotImplementedError
+    name = clean_name(name)
+    pid = new_id() if pid is None else check_id(pid, "profile id")
+    entry: Profile = {"id": pid, "name": name, "created": _now(ts)}
+
+    def change(entries: list[Profile]) -> Profile:
+        if _find(entries, pid) is not None:
+            raise ConflictError(f"a profile with id {pid!r} already exists", code="id_taken")
+        if _name_holder(entries, name) is not None:
+            raise _taken(name)
+        entries.append(dict(entry))
+        return dict(entry)
+
+    return _update(store, change)
 
 
 def rename_profile(store: Store, pid: str, name: str) -> Profile:
-    raise NotImplementedError
+    """Give profile `pid` a new name (unique ignoring case; its own case may change)."""
+    check_id(pid, "profile id")
+    name = clean_name(name)
+
+    def change(entries: list[Profile]) -> Profile:
+        entry = _find(entries, pid)
+        if entry is None:
+            raise NotFoundError(f"no profile with id {pid!r}")
+        if _name_holder(entries, name, other_than=pid) is not None:
+            raise _taken(name)
+        entry["name"] = name
+        return dict(entry)
+
+    return _update(store, change)
 
 
 def delete_profile(store: Store, pid: str) -> None:
     """Remove the entry, then its pool data. NotFoundError for an unknown id."""
-    raise NotImplementedError
+    check_id(pid, "profile id")
+
+    def change(entries: list[Profile]) -> None:
+        if _find(entries, pid) is None:
+            raise NotFoundError(f"no profile with id {pid!r}")
+        entries[:] = [e for e in entries if e["id"] != pid]
+
+    _update(store, change)
+    # Entry first: a crash between the two leaves orphaned data, never a dangling entry.
+    store.delete_tree(pid)
 
 
 def duplicate_profile(
     store: Store, src_id: str, name: str, *, pid: str | None = None, ts: float | None = None
 ) -> Profile:
     """Copy images, masks, labels, thumbnails (server-side copy where possible)."""
-    raise NotImplementedError
+    check_id(src_id, "profile id")
+    name = clean_name(name)
+    pid = new_id() if pid is None else check_id(pid, "profile id")
+    entries = _load(store)
+    if _find(entries, src_id) is None:
+        raise NotFoundError(f"no profile with id {src_id!r}")
+    if _name_holder(entries, name) is not None:
+        raise _taken(name)  # fail before copying anything
+    if _find(entries, pid) is not None or store.walk(pid):
+        raise ConflictError(f"id {pid!r} is already in use", code="id_taken")
+
+    # Snapshot the manifest first: blobs are written before a manifest names them, so
+    # every blob this snapshot names exists when the tree is listed just after.
+    manifest = store.read_versioned(f"{src_id}/{_MANIFEST}").data
+    entry: Profile = {"id": pid, "name": name, "created": _now(ts)}
+    try:
+        store.copy_tree(src_id, pid)
+        if manifest is not None:
+            store.write_bytes(f"{pid}/{_MANIFEST}", manifest)
+
+        def change(current: list[Profile]) -> Profile:
+            if _find(current, src_id) is None:
+                raise NotFoundError(f"profile {src_id!r} was deleted while being copied")
+            if _name_holder(current, name) is not None:
+                raise _taken(name)
+            if _find(current, pid) is not None:
+                raise ConflictError(f"id {pid!r} is already in use", code="id_taken")
+            current.append(dict(entry))
+            return dict(entry)
+
+        return _update(store, change)
+    except FileNotFoundError as exc:
+        store.delete_tree(pid)
+        raise ConflictError(
+            f"profile {src_id!r} changed while being copied; try again", code="conflict"
+        ) from exc
+    except BaseException:
+        store.delete_tree(pid)  # leave nothing behind
+        raise
+
+
+def _suffixed(base: str, n: int) -> str:
+    tail = f" ({n})"
+    return base[: NAME_MAX - len(tail)].rstrip() + tail
 
 
 def register_profile(store: Store, pid: str, name: str, *, ts: float | None = None) -> Profile:
     """Add an entry for pool data already written (import/copy): a colliding name gets
     ' (2)', ' (3)', ... Returns the entry as stored."""
-    raise NotImplementedError
+    check_id(pid, "profile id")
+    base = clean_name(name)
+    created = _now(ts)
+
+    def change(entries: list[Profile]) -> Profile:
+        if _find(entries, pid) is not None:
+            raise ConflictError(f"a profile with id {pid!r} already exists", code="id_taken")
+        candidate, n = base, 2
+        while _name_holder(entries, candidate) is not None:
+            candidate = _suffixed(base, n)
+            n += 1
+        entry = {"id": pid, "name": candidate, "created": created}
+        entries.append(entry)
+        return dict(entry)
+
+    return _update(store, change)

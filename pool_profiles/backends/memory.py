@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fsspec.implementations.memory import MemoryFileSystem
@@ -17,6 +17,12 @@ _LOCK = threading.RLock()
 
 
 class MemoryStore(Store):
+    def _write_stream(self, path: str, chunks: Iterable[bytes]) -> int:
+        # fsspec's MemoryFile appears (empty) as soon as it is opened: buffer instead.
+        data = b"".join(chunks)
+        self.fs.pipe_file(path, data)
+        return len(data)
+
     def _write_if(self, path: str, data: bytes, version: str | None) -> str:
         with _LOCK:
             if self._read_versioned(path).version != version:

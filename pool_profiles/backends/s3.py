@@ -27,6 +27,10 @@ class S3Store(Store):
         bucket, _, key = path.partition("/")
         return bucket, key
 
+    async def _client(self, bucket: str) -> Any:
+        await self.fs.set_session()  # no-op once the session exists
+        return await self.fs.get_s3(bucket)
+
     def _run(self, coro_fn: Any, *args: Any) -> Any:
         from fsspec.asyn import sync
 
@@ -36,7 +40,7 @@ class S3Store(Store):
         bucket, key = self._bucket_key(path)
 
         async def get() -> Versioned:
-            s3 = await self.fs.get_s3(bucket)
+            s3 = await self._client(bucket)
             try:
                 resp = await s3.get_object(Bucket=bucket, Key=key)
             except Exception as exc:
@@ -54,7 +58,7 @@ class S3Store(Store):
         condition = {"IfMatch": version} if version is not None else {"IfNoneMatch": "*"}
 
         async def put() -> str:
-            s3 = await self.fs.get_s3(bucket)
+            s3 = await self._client(bucket)
             try:
                 resp = await s3.put_object(Bucket=bucket, Key=key, Body=data, **condition)
             except Exception as exc:

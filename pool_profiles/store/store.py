@@ -48,6 +48,25 @@ class Entry:
     size: int
 
 
+class _SourceFailed(Exception):
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _guard(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Tell errors raised by the data source apart from errors of the backend."""
+    it = iter(chunks)
+    while True:
+        try:
+            chunk = next(it)
+        except StopIteration:
+            return
+        except Exception as exc:
+            raise _SourceFailed(exc) from exc
+        yield chunk
+
+
 def content_version(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -94,7 +113,7 @@ class Store:
     def _errors(self, op: str, key: str) -> Iterator[None]:
         try:
             yield
-        except (FileNotFoundError, PoolProfilesError):
+        except (FileNotFoundError, PoolProfilesError, _SourceFailed):
             raise
         except Exception as exc:  # backend-specific errors become one kind
             raise StorageError(
@@ -139,8 +158,11 @@ class Store:
         """Write an object from chunks without holding it in memory. Atomic for
         readers; if `chunks` raises, nothing is written and the error propagates."""
         path = self.path(key)
-        with self._errors("write", key):
-            return self._write_stream(path, chunks)
+        try:
+            with self._errors("write", key):
+                return self._write_stream(path, _guard(chunks))
+        except _SourceFailed as failed:
+            raise failed.error from None  # the caller's own error, not a storage failure
 
     def _write_stream(self, path: str, chunks: Iterable[bytes]) -> int:
         f = self.fs.open(path, "wb")
@@ -153,6 +175,7 @@ class Store:
             discard = getattr(f, "discard", None)
             if discard is not None:
                 discard()  # abort (e.g. an S3 multipart upload) instead of committing
+                f.closed = True  # or fsspec's __del__ would try to commit the rest
             raise
         f.close()
         return total
@@ -315,7 +338,8 @@ class Store:
 
     def quarantine(self, key: str) -> str:
         """Copy a damaged object aside (`<key>.corrupt-<time>`) and return the new key."""
-        aside = f"{check_key(key)}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}-{random.randrange(1 << 16):04x}"
+        stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{random.randrange(1 << 16):04x}"
+        aside = f"{check_key(key)}.corrupt-{stamp}"
         self.copy(key, aside)
         return aside
 

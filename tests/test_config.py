@@ -1,0 +1,148 @@
+"""Configuration: first match wins (env, config file, default); bad configuration is
+one clear line naming the setting, exit status != 0, no traceback, no secrets."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from pool_profiles.config import (
+    ENV_OPTIONS,
+    ENV_STORE,
+    StoreConfig,
+    open_configured,
+    redact,
+    resolve,
+)
+from pool_profiles.errors import ConfigError
+
+
+def test_env_wins(tmp_path):
+    cfg_file = tmp_path / "pool_profiles.json"
+    cfg_file.write_text(json.dumps({"store": "memory://from-file"}))
+    env = {ENV_STORE: "memory://from-env", ENV_OPTIONS: "{}"}
+    cfg = resolve(default_root=str(tmp_path / "d"), config_file=str(cfg_file), env=env)
+    assert cfg.url == "memory://from-env" and cfg.source == f"${ENV_STORE}"
+
+
+def test_config_file_then_default(tmp_path):
+    cfg_file = tmp_path / "pool_profiles.json"
+    cfg_file.write_text(json.dumps({"store": "s3://b/p", "options": {"anon": True}}))
+    cfg = resolve(default_root=str(tmp_path / "d"), config_file=str(cfg_file), env={})
+    assert (cfg.url, cfg.options) == ("s3://b/p", {"anon": True})
+    cfg = resolve(default_root=str(tmp_path / "d"), config_file=str(tmp_path / "none"), env={})
+    assert cfg.url == str(tmp_path / "d") and cfg.source == "default"
+
+
+@pytest.mark.parametrize(
+    "env, words",
+    [
+        ({ENV_STORE: "memory://x", ENV_OPTIONS: "{not json"}, [ENV_OPTIONS, "not valid JSON"]),
+        ({ENV_STORE: "memory://x", ENV_OPTIONS: "[1, 2]"}, [ENV_OPTIONS, "JSON object"]),
+        ({ENV_OPTIONS: '{"anon": true}'}, [ENV_OPTIONS, ENV_STORE]),
+    ],
+)
+def test_bad_env(env, words):
+    with pytest.raises(ConfigError) as err:
+        resolve(default_root="x", env=env)
+    for word in words:
+        assert word in str(err.value)
+
+
+def test_bad_config_file(tmp_path):
+    bad = tmp_path / "c.json"
+    bad.write_text("{oops")
+    with pytest.raises(ConfigError, match="not readable JSON"):
+        resolve(default_root="x", config_file=str(bad), env={})
+    bad.write_text(json.dumps({"options": {}}))
+    with pytest.raises(ConfigError, match='needs a "store"'):
+        resolve(default_root="x", config_file=str(bad), env={})
+    with pytest.raises(ConfigError, match="does not exist"):
+        resolve(
+            default_root="x", config_file=str(tmp_path / "no"), env={}, require_config_file=True
+        )
+
+
+def test_unknown_scheme():
+    with pytest.raises(ConfigError, match="unknown storage scheme 'nosuch://'"):
+        open_configured(StoreConfig("nosuch://x", {}, "test"))
+
+
+def test_redact():
+    opts = {
+        "key": "AKIA",
+        "secret": "s",
+        "endpoint_url": "http://x",
+        "client_kwargs": {"aws_session_token": "t"},
+    }
+    assert redact(opts) == {
+        "key": "***",
+        "secret": "***",
+        "endpoint_url": "http://x",
+        "client_kwargs": {"aws_session_token": "***"},
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _cli(args, env_extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POOL_PROFILES_")}
+    env.update(env_extra)
+    return subprocess.run(
+        [sys.executable, "-m", "pool_profiles.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    "env, needle",
+    [
+        ({ENV_STORE: "nosuch://x"}, "unknown storage scheme"),
+        ({ENV_STORE: "memory://x", ENV_OPTIONS: "{bad"}, ENV_OPTIONS),
+    ],
+)
+def test_cli_bad_config_is_one_line(env, needle):
+    pytest.importorskip("pool_profiles.cli.profiles_cmd")
+    out = _cli(["profiles", "list"], env)
+    assert out.returncode != 0
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0] and "Traceback" not in out.stderr
+
+
+def test_cli_unreachable_s3_is_one_line_without_secrets():
+    pytest.importorskip("s3fs")
+    pytest.importorskip("pool_profiles.cli.profiles_cmd")
+    options = {
+        "key": "AKIAFAKEKEY",
+        "secret": "supersecretvalue",
+        "endpoint_url": f"http://127.0.0.1:{_free_port()}",
+        "config_kwargs": {"retries": {"max_attempts": 1}, "connect_timeout": 2},
+    }
+    out = _cli(["profiles", "list"], {ENV_STORE: "s3://bucket/p", ENV_OPTIONS: json.dumps(options)})
+    assert out.returncode != 0
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert "not reachable" in lines[0] and "Traceback" not in out.stderr
+    assert "supersecretvalue" not in out.stderr + out.stdout
+    assert "AKIAFAKEKEY" not in out.stderr + out.stdout
+
+
+def test_missing_s3fs_is_reported(monkeypatch):
+    from pool_profiles.backends import s3
+
+    monkeypatch.setattr(s3.importlib.util, "find_spec", lambda name: None)
+    assert "s3" in s3.backend.missing_dependency()
+    with pytest.raises(ConfigError, match="pip install"):
+        s3.backend.open("s3://b", {})
