@@ -1,30 +1,305 @@
-"""Pools: `<id>/manifest.json` + blobs. CONTRACT STUB — helper fills in.
+"""Pools: `<id>/manifest.json` + blobs.
 
 manifest: {"active": int, "next_seq": int, "slots": [{"image": name, "mask": name|None,
-"label": str, "added": float, ...unknown keys kept}]}"""
+"label": str, "added": float, ...unknown keys kept}]}
+
+Rules that keep concurrent writers and hostile data harmless:
+- every manifest change is a `Store.update_json` (versioned, retried);
+- blob names are made here and unique per write (`img_<seq>_<uuid8>.<ext>`; the seq
+  is cosmetic, not a reservation), so two adds never write the same object;
+- a blob is deleted only after the manifest write that dropped it, and only if no
+  slot still names it;
+- every blob name read from a manifest (ours, the earlier pack's, an imported one) or
+  a request passes `check_blob_name` before it becomes a key;
+- a missing manifest is rebuilt from the blobs present; a corrupt one is kept aside and
+  reported, never rebuilt (that would lose every label)."""
 
 from __future__ import annotations
 
-from typing import Any
+import copy
+import hashlib
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from .imaging import ImageLimits
+from .errors import CorruptDataError, NotFoundError, ValidationError
+from .ids import check_id, clean_label
+from .imaging import ImageLimits, make_thumbnail, mask_from_upload, prepare_for_storage
+from .registry import corrupt_error
 from .store import Store
 
+log = logging.getLogger("pool_profiles.pools")
+
 MANIFEST = "manifest.json"
+THUMBS = "thumbs"
+IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".webp")
 
 Manifest = dict[str, Any]
+
+T = TypeVar("T")
+
+_BLOB_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+# Mask blobs: the earlier pack's "<stem>.mask.png" and ours "<stem>.mask-<hex>.png".
+_MASK_NAME = re.compile(r"^(?P<stem>.+)\.mask(?:-[0-9a-f]+)?\.png$", re.IGNORECASE)
+
+
+class _BadShape(Exception):
+    """A manifest that parses but is not a manifest (internal)."""
+
+
+# -- names and keys ----------------------------------------------------------------
+
+
+def check_blob_name(name: object) -> str:
+    """A blob name read from a request or any manifest: a plain file name, no path."""
+    if (
+        not isinstance(name, str)
+        or not _BLOB_NAME.match(name)
+        or ".." in name
+        or not name.lower().endswith(IMAGE_EXTS)
+    ):
+        raise ValidationError(f"bad blob name {repr(name)[:80]}", code="bad_blob_name")
+    return name
+
+
+def blob_key(pool_id: str, name: str) -> str:
+    """Store key of a blob (both parts checked)."""
+    return f"{check_id(pool_id, 'pool id')}/{check_blob_name(name)}"
+
+
+def _manifest_key(pool_id: str) -> str:
+    return f"{check_id(pool_id, 'pool id')}/{MANIFEST}"
+
+
+def _thumb_key(pool_id: str, name: str) -> str:
+    return f"{check_id(pool_id, 'pool id')}/{THUMBS}/{check_blob_name(name)}.webp"
+
+
+def _new_image_name(seq: int, ext: str) -> str:
+    return f"img_{max(seq, 0):04d}_{uuid.uuid4().hex[:8]}{ext}"
+
+
+def _new_mask_name(image: str) -> str:
+    stem = image.rsplit(".", 1)[0]
+    name = f"{stem}.mask-{uuid.uuid4().hex[:8]}.png"
+    return name if _BLOB_NAME.match(name) else f"mask_{uuid.uuid4().hex}.png"
+
+
+# -- manifest shape ----------------------------------------------------------------
+
+
+def _empty() -> Manifest:
+    return {"active": 0, "next_seq": 1, "slots": []}
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _normalise(doc: Any) -> Manifest:
+    """Check a parsed manifest in place (names included) and fill defaults; unknown
+    keys stay. Structural damage or a bad blob name raises _BadShape."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("slots"), list):
+        raise _BadShape('expected {"slots": [...]}')
+    for i, slot in enumerate(doc["slots"]):
+        if not isinstance(slot, dict):
+            raise _BadShape(f"slot {i} is not an object")
+        for field in ("image", "mask"):
+            value = slot.get(field)
+            if field == "mask" and value in (None, ""):
+                slot["mask"] = None
+                continue
+            try:
+                check_blob_name(value)
+            except ValidationError:
+                raise _BadShape(f"slot {i} names a bad {field} blob {repr(value)[:80]}") from None
+        if not isinstance(slot.get("label"), str):
+            slot["label"] = "" if slot.get("label") is None else str(slot["label"])
+        if not isinstance(slot.get("added"), (int, float)) or isinstance(slot["added"], bool):
+            slot["added"] = 0
+    if not _is_int(doc.get("active")):
+        doc["active"] = 0
+    if not _is_int(doc.get("next_seq")) or doc["next_seq"] < 1:
+        doc["next_seq"] = len(doc["slots"]) + 1
+    return doc
+
+
+def _rebuild(store: Store, pool_id: str) -> Manifest | None:
+    """A manifest from the blobs present (labels lost, masks paired by name), or None
+    when the pool holds no images."""
+    names = []
+    for entry in store.listdir(pool_id):
+        if entry.is_dir:
+            continue
+        try:
+            names.append(check_blob_name(entry.name))
+        except ValidationError:
+            continue  # quarantined copies, stray files: not ours to adopt
+    masks = [n for n in names if _MASK_NAME.match(n)]
+    images = sorted(n for n in names if not _MASK_NAME.match(n))
+    if not images:
+        return None
+    slots = []
+    for image in images:
+        stem = image.rsplit(".", 1)[0]
+        exact = f"{stem}.mask.png"
+        paired = sorted(m for m in masks if _MASK_NAME.match(m).group("stem") == stem)
+        mask = exact if exact in paired else (paired[-1] if paired else None)
+        slots.append({"image": image, "mask": mask, "label": "", "added": 0})
+    seqs = [int(m.group(1)) for m in (re.match(r"img_(\d+)", n) for n in images) if m]
+    log.info("pool-profiles: pool %s has no manifest; rebuilt from %d blobs", pool_id, len(slots))
+    return {"active": 0, "next_seq": max(seqs + [len(slots)]) + 1, "slots": slots}
 
 
 def read_manifest(store: Store, pool_id: str) -> Manifest:
     """The manifest (missing: rebuilt from blobs present, or empty). Corrupt: quarantined
     copy + CorruptDataError. Blob names in it are checked (check_blob_name)."""
-    raise NotImplementedError
+    key = _manifest_key(pool_id)
+    cur = store.read_versioned(key)
+    if cur.data is None:
+        return _rebuild(store, pool_id) or _empty()
+    try:
+        return _normalise(store._parse(key, cur.data))
+    except CorruptDataError as exc:
+        raise corrupt_error(store, key, "not valid JSON", cur.data) from exc
+    except _BadShape as exc:
+        raise corrupt_error(store, key, str(exc), cur.data) from exc
+
+
+def _update(
+    store: Store, pool_id: str, change: Callable[[Manifest], T], *, must_exist: bool = True
+) -> T:
+    """Versioned manifest update. A missing manifest starts from the rebuilt one (an
+    earlier-pack pool without manifest keeps its images); with `must_exist`, a pool
+    with nothing in it is NotFoundError. Corrupt data is quarantined, never replaced."""
+    key = _manifest_key(pool_id)
+
+    def default() -> Manifest:
+        rebuilt = _rebuild(store, pool_id)
+        if rebuilt is None:
+            if must_exist:
+                raise NotFoundError(f"pool {pool_id!r} has no images")
+            return _empty()
+        return rebuilt
+
+    try:
+        return store.update_json(key, lambda doc: change(_normalise(doc)), default=default)
+    except (CorruptDataError, _BadShape) as exc:
+        why = str(exc) if isinstance(exc, _BadShape) else "not valid JSON"
+        raise corrupt_error(store, key, why, store.read_versioned(key).data) from exc
+
+
+def _check_index(doc: Manifest, index: object) -> int:
+    count = len(doc["slots"])
+    if not _is_int(index) or not 0 <= index < count:  # type: ignore[operator]
+        raise ValidationError(
+            f"slot index {index!r} is out of range (pool has {count} slots)", code="bad_index"
+        )
+    return index  # type: ignore[return-value]
+
+
+def _referenced(doc: Manifest) -> set[str]:
+    names = set()
+    for slot in doc["slots"]:
+        names.add(slot["image"])
+        if slot.get("mask"):
+            names.add(slot["mask"])
+    return names
+
+
+def _drop_unreferenced(store: Store, pool_id: str, doc: Manifest, names: list[str]) -> None:
+    """Delete blobs (and thumbnails) the written manifest no longer names."""
+    still = _referenced(doc)
+    for name in names:
+        if not name or name in still:
+            continue
+        try:
+            store.delete(blob_key(pool_id, name))
+            store.delete(_thumb_key(pool_id, name))
+        except Exception as exc:  # an orphan costs space, not correctness
+            log.warning("pool-profiles: could not delete %s/%s: %s", pool_id, name, exc)
+
+
+def _written(holder: dict[str, Manifest]) -> Manifest:
+    return copy.deepcopy(holder["doc"])
+
+
+# -- reading -----------------------------------------------------------------------
+
+
+def resolve_index(manifest: Manifest, index: int) -> int | None:
+    """-1: the active slot; otherwise clamped to [0, count-1]; None for an empty pool."""
+    count = len(manifest.get("slots") or [])
+    if count == 0:
+        return None
+    if not _is_int(index) or index < 0:
+        active = manifest.get("active")
+        index = active if _is_int(active) else 0
+    return max(0, min(int(index), count - 1))
 
 
 def pool_view(store: Store, pool_id: str) -> dict[str, Any]:
     """JSON for GET /grid_pool/list: {"pool_id", "active", "count", "slots": [{"index",
     "image", "mask", "label", "added", "has_mask"}]}."""
-    raise NotImplementedError
+    m = read_manifest(store, pool_id)
+    slots = [
+        {
+            "index": i,
+            "image": s["image"],
+            "mask": s.get("mask"),
+            "label": s.get("label", ""),
+            "added": s.get("added", 0),
+            "has_mask": bool(s.get("mask")),
+        }
+        for i, s in enumerate(m["slots"])
+    ]
+    active = resolve_index(m, -1)
+    return {
+        "pool_id": pool_id,
+        "active": 0 if active is None else active,
+        "count": len(slots),
+        "slots": slots,
+    }
+
+
+def read_blob(store: Store, pool_id: str, name: str) -> bytes:
+    """The bytes of an image or mask blob; NotFoundError when it is not there."""
+    key = blob_key(pool_id, name)
+    try:
+        return store.read_bytes(key)
+    except FileNotFoundError:
+        raise NotFoundError(f"pool {pool_id!r} has no blob {name!r}") from None
+
+
+def thumbnail(store: Store, pool_id: str, name: str) -> bytes:
+    """The stored thumbnail of an image blob, made (once) if missing."""
+    key = _thumb_key(pool_id, name)
+    try:
+        return store.read_bytes(key)
+    except FileNotFoundError:
+        pass
+    # Earlier-pack pools (and crashed adds) have none yet; blobs are immutable, so a
+    # thumbnail made now stays right and racing makers write identical bytes.
+    thumb = make_thumbnail(read_blob(store, pool_id, name))
+    store.write_bytes(key, thumb)
+    return thumb
+
+
+def change_token(store: Store, pool_id: str, index: int) -> str:
+    """For IS_CHANGED: one manifest read; changes when the chosen slot, its image, its
+    mask or its label changes."""
+    m = read_manifest(store, pool_id)
+    idx = resolve_index(m, index)
+    slot = m["slots"][idx] if idx is not None else {}
+    parts = [pool_id, idx, slot.get("image"), slot.get("mask"), slot.get("label")]
+    return hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()
+
+
+# -- changing ----------------------------------------------------------------------
 
 
 def add_image(
@@ -38,56 +313,148 @@ def add_image(
 ) -> dict[str, Any]:
     """Validate, store the blob under a fresh unique name, make its thumbnail, append a
     slot (which becomes active). Returns the slot dict with "index"."""
-    raise NotImplementedError
+    check_id(pool_id, "pool id")
+    label = clean_label(label)
+    stored, info = prepare_for_storage(data, limits)  # refuses before anything is stored
+    thumb = make_thumbnail(stored, limits=limits)
+    seq = read_manifest(store, pool_id)["next_seq"]  # also: a corrupt pool fails here
+    name = _new_image_name(seq, info.ext)
+    added = time.time() if ts is None else float(ts)
+
+    def change(doc: Manifest) -> dict[str, Any]:
+        slots = doc["slots"]
+        # A rebuilt manifest (no manifest yet) may already list the blob just written.
+        index = next((i for i, s in enumerate(slots) if s["image"] == name), None)
+        if index is None:
+            slots.append({"image": name, "mask": None, "label": label, "added": added})
+            index = len(slots) - 1
+        else:
+            slots[index].update(label=label, added=added)
+        doc["active"] = index
+        doc["next_seq"] = max(doc["next_seq"], seq + 1)
+        return {"index": index, **copy.deepcopy(slots[index])}
+
+    store.write_bytes(blob_key(pool_id, name), stored)
+    try:
+        store.write_bytes(_thumb_key(pool_id, name), thumb)
+        return _update(store, pool_id, change, must_exist=False)
+    except BaseException:
+        _forget_blob(store, pool_id, name)
+        raise
+
+
+def _forget_blob(store: Store, pool_id: str, name: str) -> None:
+    """Undo a blob whose manifest write failed, unless the write did land after all
+    (e.g. a lost response) and the manifest names it."""
+    try:
+        if name in _referenced(read_manifest(store, pool_id)):
+            return
+    except Exception:
+        pass  # the manifest cannot be read (corrupt or gone): our blob is orphaned
+    try:
+        store.delete(blob_key(pool_id, name))
+        store.delete(_thumb_key(pool_id, name))
+    except Exception as exc:
+        log.warning("pool-profiles: could not remove orphan %s/%s: %s", pool_id, name, exc)
 
 
 def remove_slot(store: Store, pool_id: str, index: int) -> Manifest:
-    raise NotImplementedError
+    """Drop one slot; its blobs go only if no other slot uses them."""
+    holder: dict[str, Manifest] = {}
+
+    def change(doc: Manifest) -> list[str]:
+        i = _check_index(doc, index)
+        slot = doc["slots"].pop(i)
+        active = doc["active"]
+        if active > i:
+            active -= 1
+        doc["active"] = max(0, min(active, len(doc["slots"]) - 1))
+        holder["doc"] = doc
+        return [slot["image"], slot.get("mask") or ""]
+
+    dropped = _update(store, pool_id, change)
+    _drop_unreferenced(store, pool_id, holder["doc"], dropped)
+    return _written(holder)
 
 
 def set_active(store: Store, pool_id: str, index: int) -> Manifest:
-    raise NotImplementedError
+    holder: dict[str, Manifest] = {}
+
+    def change(doc: Manifest) -> None:
+        doc["active"] = _check_index(doc, index)
+        holder["doc"] = doc
+
+    _update(store, pool_id, change)
+    return _written(holder)
 
 
 def set_label(store: Store, pool_id: str, index: int, label: str) -> Manifest:
-    raise NotImplementedError
+    text = clean_label(label)
+    holder: dict[str, Manifest] = {}
+
+    def change(doc: Manifest) -> None:
+        doc["slots"][_check_index(doc, index)]["label"] = text
+        holder["doc"] = doc
+
+    _update(store, pool_id, change)
+    return _written(holder)
 
 
 def reorder(store: Store, pool_id: str, order: list[int]) -> Manifest:
     """`order` must be a permutation of range(count); the active slot follows its image."""
-    raise NotImplementedError
+    if not isinstance(order, (list, tuple)) or not all(_is_int(i) for i in order):
+        raise ValidationError("order must be a list of slot indexes", code="bad_order")
+    holder: dict[str, Manifest] = {}
+
+    def change(doc: Manifest) -> None:
+        count = len(doc["slots"])
+        if sorted(order) != list(range(count)):
+            raise ValidationError(
+                f"order must list each of the {count} slot indexes exactly once",
+                code="bad_order",
+            )
+        active = resolve_index(doc, -1)
+        doc["slots"] = [doc["slots"][i] for i in order]
+        doc["active"] = list(order).index(active) if active is not None else 0
+        holder["doc"] = doc
+
+    _update(store, pool_id, change)
+    return _written(holder)
 
 
-def set_mask(store: Store, pool_id: str, index: int, mask: bytes | None) -> Manifest:
+def set_mask(
+    store: Store,
+    pool_id: str,
+    index: int,
+    mask: bytes | None,
+    *,
+    limits: ImageLimits | None = None,
+) -> Manifest:
     """Store a normalised mask for one slot (None clears it)."""
-    raise NotImplementedError
+    check_id(pool_id, "pool id")
+    new_name: str | None = None
+    if mask is not None:
+        png = mask_from_upload(mask, limits)
+        current = read_manifest(store, pool_id)  # fail early, before writing a blob
+        if not current["slots"]:
+            raise NotFoundError(f"pool {pool_id!r} has no images")
+        image = current["slots"][_check_index(current, index)]["image"]
+        new_name = _new_mask_name(image)  # unique per write: masks never overwrite
+        store.write_bytes(blob_key(pool_id, new_name), png)
+    holder: dict[str, Manifest] = {}
 
+    def change(doc: Manifest) -> str:
+        slot = doc["slots"][_check_index(doc, index)]
+        old = slot.get("mask") or ""
+        slot["mask"] = new_name
+        holder["doc"] = doc
+        return old
 
-def resolve_index(manifest: Manifest, index: int) -> int | None:
-    """-1: the active slot; otherwise clamped to [0, count-1]; None for an empty pool."""
-    raise NotImplementedError
-
-
-def check_blob_name(name: object) -> str:
-    """A blob name read from a request or any manifest: a plain file name, no path."""
-    raise NotImplementedError
-
-
-def read_blob(store: Store, pool_id: str, name: str) -> bytes:
-    raise NotImplementedError
-
-
-def blob_key(pool_id: str, name: str) -> str:
-    """Store key of a blob (both parts checked)."""
-    raise NotImplementedError
-
-
-def thumbnail(store: Store, pool_id: str, name: str) -> bytes:
-    """The stored thumbnail of an image blob, made (once) if missing."""
-    raise NotImplementedError
-
-
-def change_token(store: Store, pool_id: str, index: int) -> str:
-    """For IS_CHANGED: one manifest read; changes when the chosen slot, its image, its
-    mask or its label changes."""
-    raise NotImplementedError
+    try:
+        old = _update(store, pool_id, change)
+    except BaseException:
+        if new_name:
+            _forget_blob(store, pool_id, new_name)
+        raise
+    _drop_unreferenced(store, pool_id, holder["doc"], [old])
+    return _written(holder)
