@@ -1,0 +1,150 @@
+"""/grid_pool/*: one pool's slots (list, add, remove, active, label, reorder, set_mask)
+and handing a slot to ComfyUI's MaskEditor. Every change answers with pools.pool_view."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from .. import ids, pools
+from ..errors import NotFoundError, StorageError
+from ..store import Store
+from .context import Context
+from .errors import BadRequest, json_error, json_errors
+from .params import get_id, get_index, get_order, get_text, query_id, to_index
+from .staging import image_with_mask
+from .uploads import read_form, read_json
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _then_view(change: Callable[..., Any]) -> Callable[..., dict[str, Any]]:
+    """Run a pool change, then answer with the pool as it is now."""
+
+    def run(store: Store, pool_id: str, *args: Any) -> dict[str, Any]:
+        change(store, pool_id, *args)
+        return pools.pool_view(store, pool_id)
+
+    return run
+
+
+def _add(store: Store, pool_id: str, data: bytes, label: str | None, limits: Any) -> dict:
+    slot = pools.add_image(store, pool_id, data, label=label, limits=limits)
+    return {**pools.pool_view(store, pool_id), "slot": slot}
+
+
+def _set_mask(store: Store, pool_id: str, index: int, mask: bytes | None, limits: Any) -> dict:
+    pools.set_mask(store, pool_id, index, mask, limits=limits)
+    return pools.pool_view(store, pool_id)
+
+
+def _stage(store: Store, pool_id: str, index: int, stage_image: Any) -> dict[str, Any]:
+    manifest = pools.read_manifest(store, pool_id)
+    slots = manifest.get("slots") or []
+    if not 0 <= index < len(slots):
+        raise NotFoundError(f"pool {pool_id} has no slot {index}", code="no_slot")
+    slot = slots[index]
+    image = pools.check_blob_name(slot.get("image"))
+    data = pools.read_blob(store, pool_id, image)
+    mask = slot.get("mask")
+    if mask:
+        # The MaskEditor shows an image's alpha as the mask: start from the stored one.
+        data = image_with_mask(data, pools.read_blob(store, pool_id, pools.check_blob_name(mask)))
+        image = os.path.splitext(image)[0] + ".png"
+    staged = stage_image(data, f"grid_pool_{pool_id}_{image}")
+    if not isinstance(staged, dict) or not isinstance(staged.get("name"), str):
+        raise StorageError("the MaskEditor stager returned no file name", code="stage_failed")
+    return {
+        "name": staged["name"],
+        "subfolder": str(staged.get("subfolder") or ""),
+        "type": str(staged.get("type") or "input"),
+        "pool_id": pool_id,
+        "index": index,
+        "image": slot.get("image"),
+    }
+
+
+def add_pool_routes(routes: web.RouteTableDef, ctx: Context) -> None:
+    async def json_op(request: web.Request, change: Callable[..., Any], *fields: Any) -> Any:
+        return web.json_response(await ctx.run(_then_view(change), *fields))
+
+    @routes.get("/grid_pool/list")
+    @json_errors
+    async def list_pool(request: web.Request) -> web.Response:
+        pool_id = query_id(request.query, "pool_id")
+        return web.json_response(await ctx.run(pools.pool_view, pool_id), headers=NO_STORE)
+
+    @routes.post("/grid_pool/add")
+    @json_errors
+    async def add(request: web.Request) -> web.Response:
+        form = await read_form(
+            request, text=("pool_id", "label"), files={"image": ctx.limits.upload_bytes()}
+        )
+        pool_id = ids.check_id(form.text.get("pool_id"), "pool_id")
+        if "image" not in form.files:
+            raise BadRequest("missing file field 'image'")
+        label = ids.clean_label(form.text.get("label")) or None
+        view = await ctx.run(_add, pool_id, form.files["image"], label, ctx.limits.images())
+        return web.json_response(view)
+
+    @routes.post("/grid_pool/remove")
+    @json_errors
+    async def remove(request: web.Request) -> web.Response:
+        body = await read_json(request, ctx.limits.max_json_bytes)
+        return await json_op(request, pools.remove_slot, get_id(body, "pool_id"), get_index(body))
+
+    @routes.post("/grid_pool/active")
+    @json_errors
+    async def active(request: web.Request) -> web.Response:
+        body = await read_json(request, ctx.limits.max_json_bytes)
+        return await json_op(request, pools.set_active, get_id(body, "pool_id"), get_index(body))
+
+    @routes.post("/grid_pool/label")
+    @json_errors
+    async def label(request: web.Request) -> web.Response:
+        body = await read_json(request, ctx.limits.max_json_bytes)
+        pool_id, index = get_id(body, "pool_id"), get_index(body)
+        text = ids.clean_label(get_text(body, "label", optional=True))
+        return await json_op(request, pools.set_label, pool_id, index, text)
+
+    @routes.post("/grid_pool/reorder")
+    @json_errors
+    async def reorder(request: web.Request) -> web.Response:
+        body = await read_json(request, ctx.limits.max_json_bytes)
+        return await json_op(request, pools.reorder, get_id(body, "pool_id"), get_order(body))
+
+    @routes.post("/grid_pool/set_mask")
+    @json_errors
+    async def set_mask(request: web.Request) -> web.Response:
+        if request.content_type == "application/json":
+            # {"pool_id", "index", "mask": null} clears the slot's mask.
+            body = await read_json(request, ctx.limits.max_json_bytes)
+            if body.get("mask", ...) is not None:
+                raise BadRequest("send a mask image as multipart; JSON can only clear: mask=null")
+            pool_id, index = get_id(body, "pool_id"), get_index(body)
+            return await json_op(request, pools.set_mask, pool_id, index, None)
+        form = await read_form(
+            request, text=("pool_id", "index", "clear"), files={"mask": ctx.limits.upload_bytes()}
+        )
+        pool_id = ids.check_id(form.text.get("pool_id"), "pool_id")
+        index = to_index(form.text.get("index"))
+        clear = (form.text.get("clear") or "").strip().lower() in ("1", "true", "yes")
+        if clear == ("mask" in form.files):
+            raise BadRequest("send either a 'mask' image or clear=true")
+        mask = form.files.get("mask")
+        view = await ctx.run(_set_mask, pool_id, index, mask, ctx.limits.images())
+        return web.json_response(view)
+
+    @routes.post("/grid_pool/stage_for_mask")
+    @json_errors
+    async def stage_for_mask(request: web.Request) -> web.Response:
+        body = await read_json(request, ctx.limits.max_json_bytes)
+        pool_id, index = get_id(body, "pool_id"), get_index(body)
+        if ctx.stage_image is None:
+            return json_error(
+                501, "this server cannot hand images to ComfyUI's MaskEditor", "no_stager"
+            )
+        return web.json_response(await ctx.run(_stage, pool_id, index, ctx.stage_image))

@@ -1,0 +1,124 @@
+"""/grid_pool/profiles/*: list, create, rename, delete, duplicate, export, import."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from aiohttp import web
+
+from .. import archive, registry
+from ..store import Store
+from .context import Context
+from .errors import BadRequest, json_errors
+from .params import get_id, get_text, query_id
+from .streaming import ThreadedIterator, content_disposition
+from .uploads import read_form, read_json
+
+log = logging.getLogger("pool_profiles.server")
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _listing(store: Store) -> dict[str, Any]:
+    return {"profiles": registry.list_profiles(store)}
+
+
+def _delete(store: Store, pid: str) -> dict[str, Any]:
+    registry.delete_profile(store, pid)
+    return {"deleted": pid, **_listing(store)}
+
+
+def _start_export(store: Store, pid: str) -> tuple[dict[str, Any], Iterator[bytes]]:
+    return registry.get_profile(store, pid), archive.iter_export(store, pid)
+
+
+def add_profile_routes(routes: web.RouteTableDef, ctx: Context) -> None:
+    @routes.get("/grid_pool/profiles/list")
+    @json_errors
+    async def list_profiles(request: web.Request) -> web.Response:
+        return web.json_response(await ctx.run(_listing), headers=NO_STORE)
+
+    @routes.post("/grid_pool/profiles/create")
+    @json_errors
+    async def create(request: web.Request) -> web.Response:
+        body = await read_json(request, ctx.limits.max_json_bytes)
+        name = get_text(body, "name")
+        return web.json_response(await ctx.run(registry.create_profile, name))
+
+    @routes.post("/grid_pool/profiles/rename")
+    @json_errors
+    async def rename(request: web.Request) -> web.Response:
+        body = await read_json(request, ctx.limits.max_json_bytes)
+        pid, name = get_id(body), get_text(body, "name")
+        return web.json_response(await ctx.run(registry.rename_profile, pid, name))
+
+    @routes.post("/grid_pool/profiles/delete")
+    @json_errors
+    async def delete(request: web.Request) -> web.Response:
+        body = await read_json(request, ctx.limits.max_json_bytes)
+        return web.json_response(await ctx.run(_delete, get_id(body)))
+
+    @routes.post("/grid_pool/profiles/duplicate")
+    @json_errors
+    async def duplicate(request: web.Request) -> web.Response:
+        body = await read_json(request, ctx.limits.max_json_bytes)
+        pid, name = get_id(body), get_text(body, "name")
+        return web.json_response(await ctx.run(registry.duplicate_profile, pid, name))
+
+    @routes.get("/grid_pool/profiles/export")
+    @json_errors
+    async def export(request: web.Request) -> web.StreamResponse:
+        pid = query_id(request.query, "id")
+        entry, it = await ctx.run(_start_export, pid)
+        chunks = ThreadedIterator(it)
+        try:
+            # The first chunk before any header: a failure here is still a JSON error.
+            first = await chunks.next()
+            resp = web.StreamResponse(
+                headers={
+                    "Content-Type": "application/zip",
+                    "Content-Disposition": content_disposition(str(entry.get("name") or pid)),
+                    **NO_STORE,
+                }
+            )
+            await resp.prepare(request)
+            chunk = first
+            try:
+                while chunk is not None:
+                    if chunk:
+                        await resp.write(chunk)
+                    chunk = await chunks.next()
+            except (ConnectionResetError, BrokenPipeError):
+                raise
+            except Exception:
+                # Headers are sent: no JSON error possible. Cut the stream so the
+                # client sees a failed download, not a short zip.
+                log.exception("pool-profiles: export of %s failed mid-stream", pid)
+                if request.transport is not None:
+                    request.transport.close()
+                return resp
+            await resp.write_eof()
+            return resp
+        finally:
+            chunks.close_soon()
+
+    @routes.post("/grid_pool/profiles/import")
+    @json_errors
+    async def import_(request: web.Request) -> web.Response:
+        form = await read_form(request, text=("name",), spool={"file": ctx.limits.import_bytes()})
+        try:
+            if "file" not in form.spooled:
+                raise BadRequest("missing file field 'file' (the profile zip)")
+            name = (form.text.get("name") or "").strip() or None
+            entry = await ctx.run(
+                archive.import_zip,
+                form.spooled["file"].path,
+                name=name,
+                limits=ctx.limits.import_limits,
+                image_limits=ctx.limits.images(),
+            )
+        finally:
+            form.cleanup()
+        return web.json_response(entry)
