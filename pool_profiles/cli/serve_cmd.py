@@ -1,0 +1,65 @@
+"""`pool-profiles serve`: the /grid_pool routes and a small page, without ComfyUI."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import ipaddress
+import signal
+import sys
+
+from .common import open_store_from_args
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="serve the pool/profile routes and a page over HTTP")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8189, help="port (default: 8189; 0: any free)")
+    p.set_defaults(func=run)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    with contextlib.suppress(ValueError):
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    return False
+
+
+async def _serve(app: object, host: str, port: int) -> None:
+    from aiohttp import web
+
+    runner = web.AppRunner(app, access_log=None)  # type: ignore[arg-type]
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound = runner.addresses[0][1] if runner.addresses else port
+        shown = f"[{host}]" if ":" in host else host
+        print(f"pool-profiles: serving on http://{shown}:{bound}/ (Ctrl+C to stop)", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
+            loop.add_signal_handler(signal.SIGTERM, stop.set)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..server.app import make_app  # aiohttp only when serving
+
+    store = open_store_from_args(args)
+    loopback = _is_loopback(args.host)
+    if not loopback:
+        print(
+            f"pool-profiles: warning: binding {args.host}; these routes have no "
+            "authentication, anyone who can reach the port can change the store",
+            file=sys.stderr,
+        )
+    app = make_app(store, loopback_only=loopback)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(app, args.host, args.port))
+    print("pool-profiles: server stopped", flush=True)
+    return 0

@@ -1,0 +1,66 @@
+"""`make_app`: the standalone aiohttp application behind `pool-profiles serve`:
+the same /grid_pool routes plus a small read-only page at `/`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from ..store import Store
+from .context import ServerLimits, StageImage
+from .errors import Handler, json_error
+from .routes import add_routes
+
+STATIC_DIR = Path(__file__).parent / "static"
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def _host_only(host: str) -> str:
+    if host.startswith("["):
+        return host.split("]", 1)[0] + "]"
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+@web.middleware
+async def same_origin_writes(request: web.Request, handler: Handler) -> web.StreamResponse:
+    # A web page elsewhere may POST a form here without a CORS preflight: refuse
+    # writes whose Origin is not this server.
+    origin = request.headers.get("Origin")
+    if request.method not in SAFE_METHODS and origin and origin != "null":
+        if urlsplit(origin).netloc.lower() != (request.host or "").lower():
+            return json_error(403, "cross-origin requests are not accepted", "forbidden_origin")
+    return await handler(request)
+
+
+@web.middleware
+async def loopback_host_only(request: web.Request, handler: Handler) -> web.StreamResponse:
+    # Against DNS rebinding: a server bound to 127.0.0.1 answers loopback names only.
+    if _host_only((request.host or "").lower()) not in LOOPBACK_HOSTS:
+        return json_error(403, "this server only answers to localhost", "forbidden_host")
+    return await handler(request)
+
+
+async def _index(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+def make_app(
+    store: Store,
+    *,
+    stage_image: StageImage | None = None,
+    limits: ServerLimits | None = None,
+    loopback_only: bool = False,
+) -> web.Application:
+    middlewares = [same_origin_writes]
+    if loopback_only:
+        middlewares.insert(0, loopback_host_only)
+    app = web.Application(middlewares=middlewares)
+    routes = web.RouteTableDef()
+    add_routes(routes, lambda: store, stage_image=stage_image, limits=limits)
+    app.add_routes(routes)
+    app.router.add_get("/", _index)
+    app.router.add_static("/static/", STATIC_DIR, follow_symlinks=False)
+    return app
