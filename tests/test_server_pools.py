@@ -1,0 +1,201 @@
+"""The pool routes (/grid_pool/list, add, remove, active, label, reorder, set_mask,
+image, thumb, stage_for_mask, store_info) through aiohttp on every backend."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+import pytest_asyncio
+from aiohttp import FormData
+from PIL import Image
+
+from pool_profiles.server.app import make_app
+
+pytestmark = pytest.mark.asyncio
+
+POOL = "pool-1"
+
+
+def png(color: tuple[int, int, int] = (255, 0, 0), size: tuple[int, int] = (8, 6)) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, color).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def mask_png(size: tuple[int, int] = (8, 6)) -> bytes:
+    buf = io.BytesIO()
+    im = Image.new("L", size, 0)
+    im.paste(255, (0, 0, size[0] // 2, size[1]))
+    im.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def image_form(pool_id: str, data: bytes, label: str | None = None) -> FormData:
+    form = FormData()
+    form.add_field("pool_id", pool_id)
+    if label is not None:
+        form.add_field("label", label)
+    form.add_field("image", data, filename="x.png", content_type="image/png")
+    return form
+
+
+@pytest_asyncio.fixture
+async def client(aiohttp_client, store):
+    return await aiohttp_client(make_app(store))
+
+
+async def add(client, data: bytes, label: str | None = None, pool_id: str = POOL) -> dict:
+    resp = await client.post("/grid_pool/add", data=image_form(pool_id, data, label))
+    assert resp.status == 200, await resp.text()
+    return await resp.json()
+
+
+async def post(client, path: str, body: dict, status: int = 200) -> dict:
+    resp = await client.post(path, json=body)
+    assert resp.status == status, await resp.text()
+    return await resp.json()
+
+
+async def test_list_of_an_unknown_pool_is_empty(client, store):
+    resp = await client.get("/grid_pool/list", params={"pool_id": POOL})
+    assert resp.status == 200
+    assert resp.headers["Cache-Control"] == "no-store"
+    assert await resp.json() == {"pool_id": POOL, "active": 0, "count": 0, "slots": []}
+    assert store.walk("") == []  # reading never writes
+
+
+async def test_add_label_active_reorder_remove(client, store):
+    view = await add(client, png((255, 0, 0)))
+    assert view["count"] == 1 and view["active"] == 0
+    assert view["slot"]["index"] == 0
+    view = await add(client, png((0, 255, 0)), label="green")
+    assert view["count"] == 2 and view["active"] == 1
+    assert view["slots"][1]["label"] == "green"
+    red, green = view["slots"][0]["image"], view["slots"][1]["image"]
+
+    view = await post(client, "/grid_pool/label", {"pool_id": POOL, "index": 0, "label": " red "})
+    assert view["slots"][0]["label"] == "red"
+    view = await post(client, "/grid_pool/active", {"pool_id": POOL, "index": 0})
+    assert view["active"] == 0
+    view = await post(client, "/grid_pool/reorder", {"pool_id": POOL, "order": [1, 0]})
+    assert [s["image"] for s in view["slots"]] == [green, red]
+    assert view["active"] == 1  # the active slot follows its image
+
+    listed = await (await client.get("/grid_pool/list", params={"pool_id": POOL})).json()
+    assert listed == view
+
+    view = await post(client, "/grid_pool/remove", {"pool_id": POOL, "index": 1})
+    assert [s["image"] for s in view["slots"]] == [green]
+    assert not any(red in key for key in store.walk(POOL))
+
+
+async def test_set_mask_and_clear(client, store):
+    await add(client, png())
+    form = FormData()
+    form.add_field("pool_id", POOL)
+    form.add_field("index", "0")
+    form.add_field("mask", mask_png(), filename="mask.png", content_type="image/png")
+    resp = await client.post("/grid_pool/set_mask", data=form)
+    assert resp.status == 200, await resp.text()
+    view = await resp.json()
+    assert view["slots"][0]["has_mask"] is True
+    mask_name = view["slots"][0]["mask"]
+
+    resp = await client.get("/grid_pool/image", params={"pool_id": POOL, "name": mask_name})
+    assert resp.status == 200
+    with Image.open(io.BytesIO(await resp.read())) as m:
+        assert m.mode == "L" and m.getpixel((0, 0)) == 255 and m.getpixel((7, 0)) == 0
+
+    view = await post(client, "/grid_pool/set_mask", {"pool_id": POOL, "index": 0, "mask": None})
+    assert view["slots"][0]["has_mask"] is False
+    assert not any(mask_name in key for key in store.walk(POOL))
+
+    form = FormData(default_to_multipart=True)  # as a browser's FormData
+    form.add_field("pool_id", POOL)
+    form.add_field("index", "0")
+    form.add_field("clear", "true")
+    resp = await client.post("/grid_pool/set_mask", data=form)
+    assert resp.status == 200 and (await resp.json())["slots"][0]["mask"] is None
+
+
+@pytest.mark.parametrize("route", ["image", "thumb"])
+async def test_blob_bytes_with_immutable_caching(client, route):
+    data = png((1, 2, 3), (40, 30))
+    view = await add(client, data)
+    name = view["slots"][0]["image"]
+    params = {"pool_id": POOL, "name": name}
+    resp = await client.get(f"/grid_pool/{route}", params=params)
+    assert resp.status == 200
+    body = await resp.read()
+    etag = resp.headers["ETag"]
+    assert etag.startswith('"') and not etag.startswith("W/")
+    assert resp.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    if route == "image":
+        assert body == data and resp.headers["Content-Type"] == "image/png"
+    else:
+        assert resp.headers["Content-Type"] == "image/webp"
+        with Image.open(io.BytesIO(body)) as im:
+            assert max(im.size) <= 256
+
+    again = await client.get(f"/grid_pool/{route}", params=params, headers={"If-None-Match": etag})
+    assert again.status == 304
+    assert await again.read() == b""
+    assert again.headers["ETag"] == etag
+    other = await client.get(f"/grid_pool/{route}", params=params, headers={"If-None-Match": '"x"'})
+    assert other.status == 200
+
+
+async def test_missing_blob_is_404(client):
+    await add(client, png())
+    resp = await client.get("/grid_pool/image", params={"pool_id": POOL, "name": "img_9_ab.png"})
+    assert resp.status == 404
+    assert (await resp.json())["code"] == "not_found"
+
+
+async def test_stage_for_mask_without_stager_is_501(client):
+    await add(client, png())
+    body = await post(client, "/grid_pool/stage_for_mask", {"pool_id": POOL, "index": 0}, 501)
+    assert body["code"] == "no_stager"
+
+
+async def test_stage_for_mask_hands_image_and_mask_to_the_stager(aiohttp_client, store):
+    staged: list[tuple[bytes, str]] = []
+
+    def stage(data: bytes, filename: str) -> dict:
+        staged.append((data, filename))
+        return {"name": "staged.png", "subfolder": "grid_pool", "type": "input"}
+
+    client = await aiohttp_client(make_app(store, stage_image=stage))
+    data = png()
+    await add(client, data)
+    body = await post(client, "/grid_pool/stage_for_mask", {"pool_id": POOL, "index": 0})
+    assert body["name"] == "staged.png" and body["subfolder"] == "grid_pool"
+    assert body["type"] == "input" and body["index"] == 0
+    assert staged[0][0] == data and staged[0][1].startswith(f"grid_pool_{POOL}_")
+
+    form = FormData()
+    form.add_field("pool_id", POOL)
+    form.add_field("index", "0")
+    form.add_field("mask", mask_png(), filename="m.png", content_type="image/png")
+    assert (await client.post("/grid_pool/set_mask", data=form)).status == 200
+    await post(client, "/grid_pool/stage_for_mask", {"pool_id": POOL, "index": 0})
+    with Image.open(io.BytesIO(staged[1][0])) as im:
+        # The MaskEditor reads the mask from alpha: painted (left half) is transparent.
+        assert im.mode == "RGBA" and im.getpixel((0, 0))[3] == 0 and im.getpixel((7, 0))[3] == 255
+
+    body = await post(client, "/grid_pool/stage_for_mask", {"pool_id": POOL, "index": 5}, 404)
+    assert body["code"] == "no_slot"
+
+
+async def test_store_info_has_no_secrets(client, store):
+    resp = await client.get("/grid_pool/store_info")
+    assert resp.status == 200
+    info = await resp.json()
+    assert info["backend"] == store.backend
+    assert info["url"] == store.url
+    assert set(info["capabilities"]) >= {"conditional_write", "atomic_replace"}
+    assert info["single_writer"] is False
+    text = json.dumps(info)
+    assert "testing" not in text and "endpoint" not in text  # moto's fake key/secret
