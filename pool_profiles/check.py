@@ -1,0 +1,391 @@
+"""`check_store`: find (and optionally repair) what interrupted writes, crashes and
+hand edits leave in a store.
+
+Checks: the registry parses; every pool's manifest parses and names blobs that exist;
+orphaned blobs (written, never referenced: an add that died between blob and manifest
+write) and leftover temp files; missing thumbnails.
+
+Repair is conservative: orphans and temp files are deleted only when older than a
+grace period (an add in flight writes its blob before its manifest), slots whose image
+is gone are dropped through a versioned manifest update, thumbnails are remade. A
+corrupt registry or manifest is reported and never replaced: it holds names and
+labels nothing else has."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from . import pools, registry
+from .archive import prune_manifest, referenced_blobs
+from .errors import PoolProfilesError, ValidationError
+from .ids import ID_PATTERN
+from .store import Store
+
+DEFAULT_GRACE_SECONDS = 600.0
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+
+
+@dataclass
+class Issue:
+    kind: str
+    id: str | None  # pool/profile id, None for store-level issues
+    key: str | None  # store key concerned
+    message: str
+    severity: str = WARNING
+    repaired: bool = False
+
+
+@dataclass
+class CheckReport:
+    store: str
+    repair: bool
+    profiles: int = 0
+    pools: int = 0
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """No problem left (info notes and repaired issues do not count)."""
+        return not any(i.severity != INFO and not i.repaired for i in self.issues)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "ok": self.ok}
+
+    def add(self, kind: str, pid: str | None, key: str | None, message: str, severity: str):
+        issue = Issue(kind, pid, key, message, severity)
+        self.issues.append(issue)
+        return issue
+
+
+@dataclass(frozen=True)
+class _Item:
+    name: str
+    is_dir: bool
+    mtime: float | None
+
+
+def _mtime(info: dict[str, Any]) -> float | None:
+    for k in ("mtime", "LastModified", "last_modified", "created"):
+        value = info.get(k)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, _dt.datetime):
+            return value.timestamp()
+    return None
+
+
+def _ls(store: Store, prefix: str) -> list[_Item]:
+    # Straight to fsspec: Store.listdir hides dot-files (our temp files) and has no
+    # modification times, and the check needs both.
+    path = store.path(prefix, allow_root=True)
+    store._invalidate(path)
+    try:
+        items = store.fs.ls(path, detail=True)
+    except FileNotFoundError:
+        return []
+    out = []
+    for info in items:
+        full = info["name"].rstrip("/")
+        name = full.rsplit("/", 1)[-1]
+        if not name or full == path:
+            continue
+        out.append(_Item(name, info.get("type") == "directory", _mtime(info)))
+    return out
+
+
+def _is_temp(name: str) -> bool:
+    return name.endswith(".tmp")
+
+
+def _is_quarantined(name: str) -> bool:
+    return ".corrupt-" in name
+
+
+def _parse_registry(store: Store, report: CheckReport) -> list[str]:
+    """Registered ids; issues for a registry that does not parse or has bad entries."""
+    key = registry.REGISTRY_KEY
+    data = store.read_versioned(key).data
+    if data is None:
+        return []
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        report.add("registry_corrupt", None, key, f"{key} is not valid JSON ({exc})", ERROR)
+        return []
+    if not isinstance(doc, dict) or not isinstance(doc.get("profiles"), list):
+        report.add("registry_corrupt", None, key, f'{key} is not {{"profiles": [...]}}', ERROR)
+        return []
+    found: list[str] = []
+    names: dict[str, str] = {}
+    for i, entry in enumerate(doc["profiles"]):
+        pid = entry.get("id") if isinstance(entry, dict) else None
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not isinstance(pid, str) or not ID_PATTERN.match(pid) or not isinstance(name, str):
+            report.add(
+                "registry_bad_entry", None, key, f"{key}: entry {i} has no usable id/name", ERROR
+            )
+            continue
+        if pid in found:
+            report.add("registry_duplicate", pid, key, f"{key}: id {pid!r} is listed twice", ERROR)
+            continue
+        folded = name.strip().casefold()
+        if folded in names:
+            report.add(
+                "registry_duplicate_name",
+                pid,
+                key,
+                f"{key}: profiles {names[folded]!r} and {pid!r} are both named {name!r}",
+                WARNING,
+            )
+        names[folded] = pid
+        found.append(pid)
+    return found
+
+
+def _read_manifest(
+    store: Store, pid: str, report: CheckReport
+) -> tuple[dict[str, Any] | None, bool]:
+    """(manifest, ok). (None, True): no manifest; (None, False): corrupt (reported)."""
+    key = f"{pid}/{pools.MANIFEST}"
+    data = store.read_versioned(key).data
+    if data is None:
+        return None, True
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        report.add("manifest_corrupt", pid, key, f"{key} is not valid JSON ({exc})", ERROR)
+        return None, False
+    problem = None
+    if not isinstance(doc, dict) or not isinstance(doc.get("slots"), list):
+        problem = 'not {"slots": [...]}'
+    else:
+        for i, slot in enumerate(doc["slots"]):
+            if not isinstance(slot, dict):
+                problem = f"slot {i} is not an object"
+                break
+            try:
+                pools.check_blob_name(slot.get("image"))
+                if slot.get("mask"):
+                    pools.check_blob_name(slot["mask"])
+            except ValidationError as exc:
+                problem = f"slot {i}: {exc.message}"
+                break
+    if problem:
+        report.add("manifest_corrupt", pid, key, f"{key} is damaged: {problem}", ERROR)
+        return None, False
+    return doc, True
+
+
+def _old_enough(item: _Item, now: float, grace: float) -> bool:
+    return item.mtime is not None and now - item.mtime >= grace
+
+
+def _delete_raw(store: Store, rel: str) -> None:
+    # Temp files are dot-files, which check_key refuses: delete by full path.
+    path = f"{store.root}/{rel}"
+    with contextlib.suppress(FileNotFoundError):
+        store.fs.rm_file(path)
+
+
+def _check_leftovers(
+    store: Store,
+    pid: str | None,
+    prefix: str,
+    items: list[_Item],
+    report: CheckReport,
+    repair: bool,
+    now: float,
+    grace: float,
+) -> None:
+    """Temp files and quarantined copies directly below `prefix`."""
+    base = f"{prefix}/" if prefix else ""
+    for item in items:
+        if item.is_dir:
+            continue
+        key = base + item.name
+        if _is_temp(item.name):
+            issue = report.add(
+                "temp_file", pid, key, f"{key} is a temporary file left by a write", WARNING
+            )
+            if repair and _old_enough(item, now, grace):
+                _delete_raw(store, key)
+                issue.repaired = True
+        elif _is_quarantined(item.name):
+            report.add(
+                "quarantined",
+                pid,
+                key,
+                f"{key} is a copy of a damaged document kept for inspection",
+                INFO,
+            )
+
+
+def _check_pool(
+    store: Store,
+    pid: str,
+    registered: bool,
+    report: CheckReport,
+    repair: bool,
+    now: float,
+    grace: float,
+) -> None:
+    report.pools += 1
+    # Manifest first, listing second: an add writes its blob before the manifest names
+    # it, so every blob this manifest names is in the listing unless it is really gone.
+    manifest, parsed = _read_manifest(store, pid, report)
+    items = _ls(store, pid)
+    _check_leftovers(store, pid, pid, items, report, repair, now, grace)
+    blobs: dict[str, _Item] = {}
+    for item in items:
+        if item.is_dir or item.name.startswith(".") or item.name == pools.MANIFEST:
+            continue
+        if _is_temp(item.name) or _is_quarantined(item.name):
+            continue
+        try:
+            blobs[pools.check_blob_name(item.name)] = item
+        except ValidationError:
+            report.add(
+                "unknown_file", pid, f"{pid}/{item.name}", "not a pool file; left alone", INFO
+            )
+    thumbs = {t.name: t for t in _ls(store, f"{pid}/{pools.THUMBS}") if not t.is_dir}
+    thumbs_dir = f"{pid}/{pools.THUMBS}"
+    _check_leftovers(store, pid, thumbs_dir, list(thumbs.values()), report, repair, now, grace)
+    if not parsed:
+        return  # corrupt: which blobs are used is unknown, so nothing is touched
+    if manifest is None:
+        if blobs and registered:
+            report.add(
+                "manifest_missing",
+                pid,
+                f"{pid}/{pools.MANIFEST}",
+                f"profile {pid} has images but no manifest; it is rebuilt from them on read "
+                "(labels unknown)",
+                WARNING,
+            )
+        # Without a manifest every image is used (the pool is rebuilt from the blobs).
+        manifest = pools.read_manifest(store, pid) if blobs else {"slots": []}
+
+    used = set(referenced_blobs(manifest))
+    missing = [n for n in used if n not in blobs]
+    for name in missing:
+        is_image = any(s.get("image") == name for s in manifest["slots"])
+        report.add(
+            "missing_image" if is_image else "missing_mask",
+            pid,
+            f"{pid}/{name}",
+            f"{pid}/{name} is named by the manifest but not stored"
+            + ("; its slot is unusable" if is_image else ""),
+            ERROR if is_image else WARNING,
+        )
+    if repair and missing:
+        _drop_missing(store, pid, missing, report)
+
+    orphans = [b for n, b in blobs.items() if n not in used]
+    for item in orphans:
+        key = f"{pid}/{item.name}"
+        issue = report.add("orphan_blob", pid, key, f"{key} is stored but not used", WARNING)
+        if repair and _old_enough(item, now, grace) and _still_unused(store, pid, item.name):
+            store.delete(key)
+            with contextlib.suppress(PoolProfilesError):
+                store.delete(f"{pid}/{pools.THUMBS}/{item.name}.webp")
+                thumbs.pop(f"{item.name}.webp", None)
+            issue.repaired = True
+
+    images = {s["image"] for s in manifest["slots"]} & set(blobs)
+    for name in sorted(images):
+        if f"{name}.webp" in thumbs:
+            continue
+        key = f"{pid}/{pools.THUMBS}/{name}.webp"
+        issue = report.add("missing_thumbnail", pid, key, f"{key} is missing", INFO)
+        if repair:
+            try:
+                pools.thumbnail(store, pid, name)
+                issue.repaired = True
+            except PoolProfilesError as exc:
+                issue.message += f"; remaking it failed: {exc.message}"
+                issue.severity = WARNING
+    for tname, item in thumbs.items():
+        if _is_temp(tname) or _is_quarantined(tname) or tname.startswith("."):
+            continue
+        if tname.endswith(".webp") and tname[: -len(".webp")] in blobs:
+            continue
+        key = f"{pid}/{pools.THUMBS}/{tname}"
+        issue = report.add("orphan_thumbnail", pid, key, f"{key} belongs to no image", INFO)
+        if repair and _old_enough(item, now, grace):
+            with contextlib.suppress(ValidationError):
+                store.delete(key)
+                issue.repaired = True
+
+
+def _still_unused(store: Store, pid: str, name: str) -> bool:
+    """Re-read the manifest right before deleting: it may have changed since."""
+    try:
+        manifest, parsed = _read_manifest(store, pid, CheckReport(store.url, False))
+    except PoolProfilesError:
+        return False
+    if not parsed:
+        return False
+    return manifest is not None and name not in referenced_blobs(manifest)
+
+
+def _drop_missing(store: Store, pid: str, missing: list[str], report: CheckReport) -> None:
+    key = f"{pid}/{pools.MANIFEST}"
+
+    def change(doc: Any) -> list[str]:
+        if not isinstance(doc, dict) or not isinstance(doc.get("slots"), list):
+            return []  # vanished or damaged meanwhile: leave it
+        used = referenced_blobs(doc)
+        # Check again inside the update: the slot may have been removed, or the blob
+        # may have appeared, since the listing.
+        gone = {n for n in missing if n in used and not store.exists(pools.blob_key(pid, n))}
+        if not gone:
+            return []
+        pruned, dropped = prune_manifest(doc, set(used) - gone)
+        doc.clear()
+        doc.update(pruned)
+        return dropped
+
+    try:
+        dropped = set(store.update_json(key, change))
+    except PoolProfilesError as exc:
+        report.add("repair_failed", pid, key, f"could not update {key}: {exc.message}", ERROR)
+        return
+    for issue in report.issues:
+        if issue.id == pid and issue.kind in ("missing_image", "missing_mask"):
+            name = (issue.key or "").rsplit("/", 1)[-1]
+            if name in dropped:
+                issue.repaired = True
+                issue.message += "; slot dropped" if issue.kind == "missing_image" else "; cleared"
+
+
+def check_store(
+    store: Store,
+    repair: bool = False,
+    *,
+    grace_seconds: float = DEFAULT_GRACE_SECONDS,
+    now: float | None = None,
+) -> CheckReport:
+    """Check every pool (registered profiles and node pools) in `store`; with `repair`,
+    fix what can be fixed safely. Corrupt documents are reported, never replaced."""
+    now = time.time() if now is None else now
+    report = CheckReport(store.url, repair)
+    registered = _parse_registry(store, report)
+    report.profiles = len(registered)
+    root_items = _ls(store, "")
+    _check_leftovers(store, None, "", root_items, report, repair, now, grace_seconds)
+    pool_ids = list(registered)
+    for item in root_items:
+        if item.is_dir and ID_PATTERN.match(item.name) and item.name not in pool_ids:
+            pool_ids.append(item.name)
+    for pid in pool_ids:
+        try:
+            _check_pool(store, pid, pid in registered, report, repair, now, grace_seconds)
+        except PoolProfilesError as exc:
+            report.add("check_failed", pid, pid, f"checking {pid} failed: {exc.message}", ERROR)
+    return report
