@@ -1,0 +1,142 @@
+"""`pool-profiles profiles ...`: list, create, rename, delete, duplicate profiles.
+
+Also holds what the other command modules of this layer share: turning OS errors
+into one-line errors and making progress bars."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .. import registry
+from ..errors import PoolProfilesError
+from .common import open_store_from_args, print_json
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def one_line_errors(func: Command) -> Command:
+    """main() reports PoolProfilesError as one line; make OS errors (a missing input
+    file, a full disk) the same instead of a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(args: argparse.Namespace) -> int:
+        try:
+            return func(args)
+        except PoolProfilesError:
+            raise
+        except OSError as exc:
+            what = f"{exc.filename}: " if exc.filename else ""
+            raise PoolProfilesError(f"{what}{exc.strerror or exc}", code="os_error") from exc
+
+    return wrapper
+
+
+def progress_bar(
+    args: argparse.Namespace,
+    desc: str,
+    *,
+    unit: str = "image",
+    total: int | None = None,
+    enabled: bool = True,
+) -> Any:
+    """A tqdm bar on stderr; silent when stderr is not a terminal or with --json."""
+    from tqdm import tqdm
+
+    quiet = not enabled or bool(getattr(args, "json", False)) or not sys.stderr.isatty()
+    return tqdm(desc=desc, unit=unit, total=total, file=sys.stderr, disable=quiet, leave=False)
+
+
+def updater(bar: Any) -> Callable[[int, int], None]:
+    """A core `progress(done, total)` callback driving `bar`."""
+
+    def update(done: int, total: int) -> None:
+        if bar.total != total:
+            bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return update
+
+
+def _when(ts: Any) -> str:
+    try:
+        return time.strftime("%Y-%m-%d %H:%M", time.localtime(float(ts)))
+    except (TypeError, ValueError, OverflowError):
+        return "-"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("profiles", help="list and manage pool profiles")
+    psub = p.add_subparsers(dest="profiles_command", metavar="ACTION", required=True)
+
+    q = psub.add_parser("list", help="list profiles")
+    q.add_argument("--json", action="store_true", help="machine-readable output")
+    q.set_defaults(func=one_line_errors(run_list))
+
+    q = psub.add_parser("create", help="create an empty profile")
+    q.add_argument("name")
+    q.add_argument("--json", action="store_true", help="machine-readable output")
+    q.set_defaults(func=one_line_errors(run_create))
+
+    q = psub.add_parser("rename", help="rename a profile")
+    q.add_argument("id")
+    q.add_argument("name")
+    q.add_argument("--json", action="store_true", help="machine-readable output")
+    q.set_defaults(func=one_line_errors(run_rename))
+
+    q = psub.add_parser("delete", help="delete a profile and its images")
+    q.add_argument("id")
+    q.set_defaults(func=one_line_errors(run_delete))
+
+    q = psub.add_parser("duplicate", help="copy a profile under a new name")
+    q.add_argument("id")
+    q.add_argument("name")
+    q.add_argument("--json", action="store_true", help="machine-readable output")
+    q.set_defaults(func=one_line_errors(run_duplicate))
+
+
+def _show(args: argparse.Namespace, entry: dict[str, Any], verb: str) -> int:
+    if args.json:
+        print_json(entry)
+    else:
+        print(f"{verb} {entry['id']}  {entry['name']}")
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    entries = registry.list_profiles(open_store_from_args(args))
+    if args.json:
+        print_json(entries)
+        return 0
+    if not entries:
+        print("no profiles")
+        return 0
+    width = max(len(e["id"]) for e in entries)
+    for e in entries:
+        print(f"{e['id']:<{width}}  {_when(e.get('created'))}  {e['name']}")
+    return 0
+
+
+def run_create(args: argparse.Namespace) -> int:
+    return _show(args, registry.create_profile(open_store_from_args(args), args.name), "created")
+
+
+def run_rename(args: argparse.Namespace) -> int:
+    store = open_store_from_args(args)
+    return _show(args, registry.rename_profile(store, args.id, args.name), "renamed")
+
+
+def run_delete(args: argparse.Namespace) -> int:
+    registry.delete_profile(open_store_from_args(args), args.id)
+    print(f"deleted {args.id}")
+    return 0
+
+
+def run_duplicate(args: argparse.Namespace) -> int:
+    store = open_store_from_args(args)
+    return _show(args, registry.duplicate_profile(store, args.id, args.name), "created")

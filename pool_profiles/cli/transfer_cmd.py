@@ -1,0 +1,131 @@
+"""`pool-profiles export | import | copy | check`: move profiles in and out of a store
+and keep a store healthy."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import uuid
+
+from .. import archive, check, transfer
+from ..config import StoreConfig, _options, open_configured
+from ..errors import PoolProfilesError
+from ..ids import check_id
+from .common import open_store_from_args, print_json
+from .profiles_cmd import one_line_errors, progress_bar, updater
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="export a profile to a zip file")
+    p.add_argument("id", help="profile id")
+    p.add_argument("file", metavar="FILE.zip", help="zip file to write ('-': stdout)")
+    p.set_defaults(func=one_line_errors(run_export))
+
+    p = sub.add_parser("import", help="import a profile from a zip file")
+    p.add_argument("file", metavar="FILE.zip", help="zip file to read ('-': stdin)")
+    p.add_argument("--name", help="profile name (default: the name stored in the zip)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=one_line_errors(run_import))
+
+    p = sub.add_parser("copy", help="copy profiles with their images to another store")
+    p.add_argument("ids", nargs="*", metavar="ID", help="profile ids (default: all)")
+    p.add_argument("--to", required=True, metavar="URL", help="destination store URL or path")
+    p.add_argument("--to-options", metavar="JSON", help="JSON object of backend options for --to")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=one_line_errors(run_copy))
+
+    p = sub.add_parser("check", help="check the store for damage and leftovers")
+    p.add_argument("--repair", action="store_true", help="fix what can be fixed safely")
+    p.add_argument(
+        "--grace",
+        type=float,
+        default=check.DEFAULT_GRACE_SECONDS,
+        metavar="SECONDS",
+        help="only delete orphans/temp files older than this (default: %(default)g)",
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=one_line_errors(run_check))
+
+
+def run_export(args: argparse.Namespace) -> int:
+    pid = check_id(args.id, "profile id")
+    store = open_store_from_args(args)
+    with progress_bar(args, "exporting", enabled=args.file != "-") as bar:
+        # An unknown id fails here, before any file is created.
+        chunks = archive.iter_export(store, pid, progress=updater(bar))
+        if args.file == "-":
+            out = sys.stdout.buffer
+            for chunk in chunks:
+                out.write(chunk)
+            out.flush()
+            return 0
+        # Write beside the target and rename: a failed export leaves no half zip.
+        part = f"{args.file}.{uuid.uuid4().hex[:8]}.part"
+        try:
+            with open(part, "wb") as f:
+                size = sum(f.write(chunk) for chunk in chunks)
+            os.replace(part, args.file)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.remove(part)
+            raise
+    print(f"exported {pid} to {args.file} ({size} bytes)", file=sys.stderr)
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    store = open_store_from_args(args)
+    source = sys.stdin.buffer if args.file == "-" else args.file
+    if args.file != "-" and not os.path.isfile(args.file):
+        raise PoolProfilesError(f"{args.file}: no such file", code="not_found")
+    with progress_bar(args, "importing", unit="step") as bar:
+        entry = archive.import_zip(store, source, name=args.name, progress=updater(bar))
+    if args.json:
+        print_json(entry)
+    else:
+        print(f"imported {entry['id']}  {entry['name']}")
+    return 0
+
+
+def run_copy(args: argparse.Namespace) -> int:
+    ids = [check_id(i, "profile id") for i in args.ids] or None
+    src = open_store_from_args(args)
+    dst = open_configured(StoreConfig(args.to, _options(args.to_options, "--to-options"), "--to"))
+    if dst.url == src.url:
+        raise PoolProfilesError("--to names the store being copied from", code="same_store")
+    dst.warn_if_single_writer()
+    with progress_bar(args, "copying") as bar:
+        copied = transfer.copy_profiles(src, dst, ids, progress=updater(bar))
+    if args.json:
+        print_json(copied)
+    else:
+        for entry in copied:
+            print(f"copied {entry['id']}  {entry['name']}")
+        if not copied:
+            print("no profiles to copy")
+    return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    if args.grace < 0:
+        raise PoolProfilesError("--grace must not be negative", code="invalid")
+    store = open_store_from_args(args)
+    report = check.check_store(store, repair=args.repair, grace_seconds=args.grace)
+    if args.json:
+        print_json(report.as_dict())
+    else:
+        for issue in report.issues:
+            state = " (repaired)" if issue.repaired else ""
+            print(f"{issue.severity:<7}  {issue.kind:<18}  {issue.message}{state}")
+        print(
+            f"checked {report.profiles} profile(s), {report.pools} pool(s) in {report.store}: "
+            + ("ok" if report.ok else "problems found")
+        )
+    if not report.ok:
+        left = sum(1 for i in report.issues if i.severity != check.INFO and not i.repaired)
+        hint = "" if args.repair else "; run with --repair to fix what can be fixed"
+        print(f"pool-profiles: error: {left} problem(s) left{hint}", file=sys.stderr)
+        return 1
+    return 0
