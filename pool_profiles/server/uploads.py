@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from ..errors import TooLargeError
 from .errors import BadRequest, UnsupportedMediaType
@@ -156,7 +157,13 @@ async def read_form(
                     raise BadRequest(f"unexpected field {name[:60]!r}")
         except (BadRequest, TooLargeError, UnsupportedMediaType):
             raise
-        except (ValueError, AssertionError, LookupError, RuntimeError) as exc:
+        except (
+            HttpProcessingError,
+            ValueError,
+            AssertionError,
+            LookupError,
+            RuntimeError,
+        ) as exc:
             # aiohttp's multipart parser reports malformed bodies with these.
             raise BadRequest(f"malformed multipart body: {exc}") from exc
     except BaseException:
