@@ -192,3 +192,25 @@ async def test_two_serve_processes_on_one_s3_store_lose_nothing(s3_spec):
             assert proc.wait(timeout=10) == 0
             proc.stdout.close()
             proc.stderr.close()
+
+
+async def test_a_client_aborting_an_export_leaves_the_server_healthy(aiohttp_client, caplog):
+    from pool_profiles import open_store, pools, registry
+
+    store = open_store(f"memory://abort-{os.getpid()}-{id(caplog)}")
+    entry = registry.create_profile(store, "big")
+    for _ in range(4):  # incompressible: the zip outgrows the socket buffers
+        buf = io.BytesIO()
+        Image.frombytes("RGB", (500, 500), os.urandom(500 * 500 * 3)).save(buf, "PNG")
+        pools.add_image(store, entry["id"], buf.getvalue())
+    client = await aiohttp_client(make_app(store))
+    for _ in range(3):
+        resp = await client.get("/grid_pool/profiles/export", params={"id": entry["id"]})
+        assert resp.status == 200
+        await resp.content.read(1000)
+        resp.close()
+    await asyncio.sleep(0.2)
+    resp = await client.get("/grid_pool/profiles/export", params={"id": entry["id"]})
+    with zipfile.ZipFile(io.BytesIO(await resp.read())) as zf:
+        assert zf.testzip() is None and len(zf.namelist()) == 6
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]

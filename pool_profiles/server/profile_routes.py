@@ -91,7 +91,8 @@ def add_profile_routes(routes: web.RouteTableDef, ctx: Context) -> None:
                         await resp.write(chunk)
                     chunk = await chunks.next()
             except (ConnectionResetError, BrokenPipeError):
-                raise
+                log.debug("export of %s: the client went away", pid)
+                return resp
             except Exception:
                 # Headers are sent: no JSON error possible. Cut the stream so the
                 # client sees a failed download, not a short zip.
