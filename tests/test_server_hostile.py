@@ -326,3 +326,10 @@ async def test_the_page_is_served(aiohttp_client, store):
     for asset in ("app.js", "style.css"):
         assert (await client.get(f"/static/{asset}")).status == 200
     assert (await client.get("/static/../server/app.py")).status in (403, 404)
+
+
+async def test_unknown_routes_and_methods_answer_json(aiohttp_client, store):
+    client = await aiohttp_client(make_app(store))
+    assert (await refused(await client.get("/grid_pool/nothing"), 404))["code"] == "not_found"
+    resp = await client.get("/grid_pool/profiles/create")
+    assert (await refused(resp, 405))["code"] == "method_not_allowed"

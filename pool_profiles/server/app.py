@@ -43,6 +43,18 @@ async def loopback_host_only(request: web.Request, handler: Handler) -> web.Stre
     return await handler(request)
 
 
+@web.middleware
+async def json_not_found(request: web.Request, handler: Handler) -> web.StreamResponse:
+    # The router's own 404/405 are plain text; API clients expect JSON under /grid_pool.
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400 or not request.path.startswith("/grid_pool/"):
+            raise
+        code = (exc.reason or "error").lower().replace(" ", "_")
+        return json_error(exc.status, exc.reason or "request failed", code)
+
+
 async def _index(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
 
@@ -54,9 +66,9 @@ def make_app(
     limits: ServerLimits | None = None,
     loopback_only: bool = False,
 ) -> web.Application:
-    middlewares = [same_origin_writes]
+    middlewares = [json_not_found, same_origin_writes]
     if loopback_only:
-        middlewares.insert(0, loopback_host_only)
+        middlewares.insert(1, loopback_host_only)
     app = web.Application(middlewares=middlewares)
     routes = web.RouteTableDef()
     add_routes(routes, lambda: store, stage_image=stage_image, limits=limits)

@@ -1,5 +1,31 @@
 """`add_routes`: every /grid_pool route on a RouteTableDef, for ComfyUI's
-PromptServer.instance.routes or the standalone app alike."""
+PromptServer.instance.routes or the standalone app alike.
+
+Profiles (JSON bodies need Content-Type: application/json):
+  GET  /grid_pool/profiles/list                    -> {"profiles": [Profile]}
+  POST /grid_pool/profiles/create    {name}        -> Profile {"id", "name", "created"}
+  POST /grid_pool/profiles/rename    {id, name}    -> Profile
+  POST /grid_pool/profiles/delete    {id}          -> {"deleted": id, "profiles": [...]}
+  POST /grid_pool/profiles/duplicate {id, name}    -> Profile (the copy)
+  GET  /grid_pool/profiles/export?id=              -> application/zip stream
+  POST /grid_pool/profiles/import  multipart file, [name] -> Profile
+Pools (each change answers with the pool view, see pools.pool_view):
+  GET  /grid_pool/list?pool_id=                    -> View {"pool_id", "active", "count",
+                         "slots": [{"index", "image", "mask", "label", "added", "has_mask"}]}
+  POST /grid_pool/add      multipart pool_id, image, [label] -> View + {"slot": {...}}
+  POST /grid_pool/remove   {pool_id, index}        -> View
+  POST /grid_pool/active   {pool_id, index}        -> View
+  POST /grid_pool/label    {pool_id, index, label} -> View
+  POST /grid_pool/reorder  {pool_id, order: [..]}  -> View
+  POST /grid_pool/set_mask multipart pool_id, index, mask | clear=true;
+                           or JSON {pool_id, index, mask: null} -> View
+  POST /grid_pool/stage_for_mask {pool_id, index}  -> {"name", "subfolder", "type",
+                                                       "pool_id", "index", "image"} | 501
+  GET  /grid_pool/image?pool_id=&name=, /grid_pool/thumb?pool_id=&name= -> bytes (ETag)
+  GET  /grid_pool/store_info -> {"backend", "url", "capabilities", "single_writer",
+                                 "stage_for_mask"}
+Errors: {"error": message, "code": short_code} with 400/403/404/409/413/415/501/503,
+and 500 {"code": "internal"} (details only in the server log)."""
 
 from __future__ import annotations
 
