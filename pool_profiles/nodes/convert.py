@@ -1,0 +1,75 @@
+"""Stored image/mask bytes -> ComfyUI tensors (IMAGE [1,H,W,3], MASK [1,H,W], float32 0..1)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+
+from ..errors import TooLargeError
+
+_16BIT = ("I", "I;16", "I;16B", "I;16L", "I;16N")
+
+
+def _open(data: bytes, max_pixels: int) -> Image.Image:
+    img = Image.open(io.BytesIO(data))
+    w, h = img.size
+    if w * h > max_pixels:  # checked from the header, before decoding
+        raise TooLargeError(f"image is {w}x{h} = {w * h} pixels; the limit is {max_pixels}")
+    return img
+
+
+def to_rgb_array(img: Image.Image) -> np.ndarray:
+    """An HxWx3 float32 array in 0..1. Alpha is dropped (colours kept, as ComfyUI's
+    LoadImage does); 16/32-bit grey is scaled from 0..65535; palette images expand."""
+    if img.mode in _16BIT:
+        arr = np.asarray(img, dtype=np.float32)
+        arr = np.clip(arr / 65535.0, 0.0, 1.0)
+        return np.repeat(arr[..., None], 3, axis=2)
+    if img.mode == "F":
+        arr = np.asarray(img, dtype=np.float32)
+        arr = np.clip(arr if arr.size == 0 or arr.max() <= 1.0 else arr / 255.0, 0.0, 1.0)
+        return np.repeat(arr[..., None], 3, axis=2)
+    if img.mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")  # Pillow warns when going straight to RGB
+    if img.mode != "RGB":
+        img = img.convert("RGB")
+    return np.asarray(img, dtype=np.float32) / 255.0
+
+
+def decode_image(data: bytes, max_pixels: int) -> torch.Tensor:
+    with _open(data, max_pixels) as img:
+        img = ImageOps.exif_transpose(img)
+        arr = to_rgb_array(img)
+    return torch.from_numpy(np.ascontiguousarray(arr))[None, ...]
+
+
+def decode_mask(data: bytes, width: int, height: int, max_pixels: int) -> torch.Tensor:
+    """A stored mask ('L', 255 = painted) as [1,H,W], resized to the image if needed."""
+    with _open(data, max_pixels) as img:
+        if img.mode in _16BIT:
+            arr = np.clip(np.asarray(img, dtype=np.float32) / 65535.0, 0.0, 1.0)
+            img = Image.fromarray((arr * 255.0 + 0.5).astype(np.uint8), "L")
+        elif img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
+            # An unnormalised MaskEditor layer (e.g. from the earlier pack): painted
+            # where transparent, as imaging.mask_from_upload stores it.
+            img = ImageOps.invert(img.convert("RGBA").getchannel("A"))
+        elif img.mode != "L":
+            img = img.convert("L")
+        if img.size != (width, height):
+            img = img.resize((width, height), Image.Resampling.BILINEAR)
+        arr = np.asarray(img, dtype=np.float32) / 255.0
+    return torch.from_numpy(np.ascontiguousarray(arr))[None, ...]
+
+
+def empty_outputs() -> tuple[torch.Tensor, torch.Tensor]:
+    """A 1x1 black image and a zero mask: an empty pool never breaks the graph."""
+    return torch.zeros((1, 1, 1, 3), dtype=torch.float32), torch.zeros(
+        (1, 1, 1), dtype=torch.float32
+    )
+
+
+def zero_mask(height: int, width: int) -> torch.Tensor:
+    return torch.zeros((1, height, width), dtype=torch.float32)

@@ -1,0 +1,102 @@
+"""Image Pool (Grid): one image (+ its painted mask and label) out of a stored pool."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import torch
+
+from .. import pools
+from ..ids import check_id
+from ..imaging import ImageLimits
+from . import convert, runtime
+
+log = logging.getLogger("pool_profiles.nodes")
+
+NODE = "Image Pool (Grid)"
+
+# ComfyUI passes profile=None to IS_CHANGED when the input is linked (linked values are
+# not known yet at that stage) and leaves it out when nothing is connected.
+_NOT_CONNECTED: Any = object()
+
+
+def effective_pool(pool_id: Any, profile: Any) -> str:
+    """`profile or pool_id`, checked: the pool this node reads."""
+    if isinstance(profile, str) and profile.strip():
+        return check_id(profile.strip(), "profile id")
+    if not isinstance(pool_id, str) or not pool_id.strip():
+        raise runtime.PoolNodeError(
+            f"{NODE}: the node has no pool_id (the web UI sets one; in an API workflow "
+            "give pool_id or connect a Pool Profile)",
+            code="bad_id",
+        )
+    return check_id(pool_id.strip(), "pool_id")
+
+
+class GridImagePool:
+    CATEGORY = "Pool Profiles"
+    FUNCTION = "run"
+    RETURN_TYPES = ("IMAGE", "MASK", "INT", "INT", "STRING")
+    RETURN_NAMES = ("image", "mask", "index", "count", "label")
+    DESCRIPTION = (
+        "An image out of a curated pool, with its painted mask and label. index -1 uses "
+        "the active slot; 0.. picks a slot (clamped). An empty pool gives a 1x1 black "
+        "image, a zero mask, index -1 and count 0."
+    )
+
+    @classmethod
+    def INPUT_TYPES(cls) -> dict[str, Any]:
+        return {
+            "required": {
+                "index": ("INT", {"default": -1, "min": -1, "max": 1_000_000, "step": 1}),
+                # Per-node UUID, minted and hidden by the web extension.
+                "pool_id": ("STRING", {"default": "", "multiline": False}),
+            },
+            "optional": {"profile": ("POOL_PROFILE",)},
+        }
+
+    def run(
+        self, index: int = -1, pool_id: str = "", profile: str | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, int, int, str]:
+        pid = effective_pool(pool_id, profile)
+        store = runtime.get_store()
+        with runtime.storage_step(NODE, store, f"reading pool {pid!r}"):
+            manifest = pools.read_manifest(store, pid)
+        slots = manifest.get("slots") or []
+        idx = pools.resolve_index(manifest, int(index))
+        if idx is None or not slots:
+            image, mask = convert.empty_outputs()
+            return (image, mask, -1, 0, "")
+        slot = slots[idx]
+        limits = ImageLimits.from_env()
+        cache = runtime.blob_cache()
+        with runtime.storage_step(NODE, store, f"loading image {slot['image']!r} of pool {pid!r}"):
+            image = convert.decode_image(cache.read(store, pid, slot["image"]), limits.max_pixels)
+        _, height, width, _ = image.shape
+        mask_name = slot.get("mask")
+        if mask_name:
+            with runtime.storage_step(NODE, store, f"loading mask {mask_name!r} of pool {pid!r}"):
+                mask = convert.decode_mask(
+                    cache.read(store, pid, mask_name), width, height, limits.max_pixels
+                )
+        else:
+            mask = convert.zero_mask(height, width)
+        return (image, mask, idx, len(slots), str(slot.get("label") or ""))
+
+    @classmethod
+    def IS_CHANGED(
+        cls, index: int = -1, pool_id: str = "", profile: Any = _NOT_CONNECTED, **_: Any
+    ) -> str | float:
+        if profile is None:
+            # Linked profile: its value is unknown here. The Pool Profile node's own
+            # IS_CHANGED tracks that pool's manifest, and ComfyUI folds it into this
+            # node's cache key, so a constant is enough (and stays cheap).
+            return f"linked:{index}"
+        try:
+            pid = effective_pool(pool_id, None if profile is _NOT_CONNECTED else profile)
+            store = runtime.get_store()
+            return f"{pid}:{pools.change_token(store, pid, int(index))}"
+        except Exception as exc:  # run() reports it properly; never cache a failure
+            log.debug("pool-profiles: IS_CHANGED failed: %s", exc)
+            return float("nan")  # NaN never equals itself: ComfyUI re-runs the node

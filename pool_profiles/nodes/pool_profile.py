@@ -1,0 +1,73 @@
+"""Pool Profile: outputs the selected profile's id (POOL_PROFILE) for pool nodes."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from .. import pools, registry
+from ..ids import check_id
+from . import runtime
+
+log = logging.getLogger("pool_profiles.nodes")
+
+NODE = "Pool Profile"
+DEFAULT_PROFILE = "default"
+
+
+def resolve_profile_id(profile: Any, profile_id: Any) -> str:
+    """profile_id when set; else the id of the profile NAMED `profile` (API workflows
+    pick by name); both empty -> "default" (as the earlier pack did)."""
+    if isinstance(profile_id, str) and profile_id.strip():
+        return check_id(profile_id.strip(), "profile_id")
+    name = profile.strip() if isinstance(profile, str) else ""
+    if not name:
+        return DEFAULT_PROFILE
+    store = runtime.get_store()
+    with runtime.storage_step(NODE, store, f"looking up profile {name!r}"):
+        entry = registry.find_by_name(store, name)
+        if entry is None:
+            known = sorted(p.get("name", "") for p in registry.list_profiles(store))
+            shown = ", ".join(repr(k) for k in known[:20]) or "none"
+            raise runtime.PoolNodeError(
+                f"{NODE}: no profile named {name!r} in the {store.backend} store {store.url} "
+                f"(known: {shown})",
+                code="not_found",
+            )
+    return check_id(entry["id"], "profile id")
+
+
+class PoolProfile:
+    CATEGORY = "Pool Profiles"
+    FUNCTION = "run"
+    RETURN_TYPES = ("POOL_PROFILE",)
+    RETURN_NAMES = ("profile",)
+    DESCRIPTION = "A named pool profile; connect it to Image Pool (Grid) nodes' profile input."
+
+    @classmethod
+    def INPUT_TYPES(cls) -> dict[str, Any]:
+        return {
+            "required": {
+                # The profile's name; the web extension turns it into a dropdown.
+                "profile": ("STRING", {"default": "", "multiline": False}),
+                # The selected profile's id; hidden and kept in sync by the web extension.
+                "profile_id": ("STRING", {"default": "", "multiline": False}),
+            },
+        }
+
+    def run(self, profile: str = "", profile_id: str = "") -> tuple[str]:
+        return (resolve_profile_id(profile, profile_id),)
+
+    @classmethod
+    def IS_CHANGED(cls, profile: str = "", profile_id: str = "", **_: Any) -> str | float:
+        # Connected pool nodes cannot see this id in their own IS_CHANGED, so the pool's
+        # manifest version is folded in here: any change to the profile's pool re-runs
+        # them (one small read per queue).
+        try:
+            pid = resolve_profile_id(profile, profile_id)
+            store = runtime.get_store()
+            version = store.read_versioned(f"{pid}/{pools.MANIFEST}").version
+            return f"{pid}:{version}"
+        except Exception as exc:  # run() reports it properly; never cache a failure
+            log.debug("pool-profiles: IS_CHANGED failed: %s", exc)
+            return float("nan")  # NaN never equals itself: ComfyUI re-runs the node
