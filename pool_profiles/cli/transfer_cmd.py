@@ -67,9 +67,13 @@ def run_export(args: argparse.Namespace) -> int:
             with open(part, "wb") as f:
                 size = sum(f.write(chunk) for chunk in chunks)
             os.replace(part, args.file)
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(OSError):
                 os.remove(part)
+            if isinstance(exc, OSError):  # name the file the user asked for
+                raise PoolProfilesError(
+                    f"cannot write {args.file}: {exc.strerror or exc}", code="os_error"
+                ) from exc
             raise
     print(f"exported {pid} to {args.file} ({size} bytes)", file=sys.stderr)
     return 0
