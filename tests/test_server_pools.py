@@ -199,3 +199,57 @@ async def test_store_info_has_no_secrets(client, store):
     assert info["single_writer"] is False
     text = json.dumps(info)
     assert "testing" not in text and "endpoint" not in text  # moto's fake key/secret
+
+
+async def test_storage_and_pillow_never_run_on_the_event_loop(aiohttp_client, store, monkeypatch):
+    import threading
+
+    loop_thread = threading.current_thread()
+    on_loop: list[str] = []
+    calls: list[str] = []
+
+    class Spy:
+        def __getattr__(self, name: str):
+            attr = getattr(store, name)
+            if not callable(attr):
+                return attr
+
+            def call(*args, **kwargs):
+                calls.append(name)
+                if threading.current_thread() is loop_thread:
+                    on_loop.append(f"store.{name}")
+                return attr(*args, **kwargs)
+
+            return call
+
+    real_open = Image.open
+
+    def spy_open(*args, **kwargs):
+        if threading.current_thread() is loop_thread:
+            on_loop.append("Image.open")
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(Image, "open", spy_open)
+    client = await aiohttp_client(make_app(Spy(), stage_image=lambda d, f: {"name": "s.png"}))
+    view = await add(client, png())
+    name = view["slots"][0]["image"]
+    for path in ("/grid_pool/label", "/grid_pool/active", "/grid_pool/stage_for_mask"):
+        await post(client, path, {"pool_id": POOL, "index": 0, "label": "x"})
+    form = FormData()
+    form.add_field("pool_id", POOL)
+    form.add_field("index", "0")
+    form.add_field("mask", mask_png(), filename="m.png", content_type="image/png")
+    assert (await client.post("/grid_pool/set_mask", data=form)).status == 200
+    await post(client, "/grid_pool/stage_for_mask", {"pool_id": POOL, "index": 0})
+    for route in ("image", "thumb"):
+        resp = await client.get(f"/grid_pool/{route}", params={"pool_id": POOL, "name": name})
+        assert resp.status == 200
+    entry = await post(client, "/grid_pool/profiles/create", {"name": "p"})
+    resp = await client.get("/grid_pool/profiles/export", params={"id": entry["id"]})
+    zipped = await resp.read()
+    form = FormData()
+    form.add_field("file", zipped, filename="p.zip")
+    assert (await client.post("/grid_pool/profiles/import", data=form)).status == 200
+    assert (await client.get("/grid_pool/store_info")).status == 200
+    assert on_loop == []
+    assert "update_json" in calls and "read_bytes" in calls  # the spy did see the work
