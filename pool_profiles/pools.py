@@ -128,7 +128,7 @@ def _normalise(doc: Any) -> Manifest:
     return doc
 
 
-def _rebuild(store: Store, pool_id: str) -> Manifest | None:
+def _rebuild(store: Store, pool_id: str, adding: str | None = None) -> Manifest | None:
     """A manifest from the blobs present (labels lost, masks paired by name), or None
     when the pool holds no images."""
     names = []
@@ -151,7 +151,10 @@ def _rebuild(store: Store, pool_id: str) -> Manifest | None:
         mask = exact if exact in paired else (paired[-1] if paired else None)
         slots.append({"image": image, "mask": mask, "label": "", "added": 0})
     seqs = [int(m.group(1)) for m in (re.match(r"img_(\d+)", n) for n in images) if m]
-    log.info("pool-profiles: pool %s has no manifest; rebuilt from %d blobs", pool_id, len(slots))
+    if any(slot["image"] != adding for slot in slots):  # not just the first add's own blob
+        log.info(
+            "pool-profiles: pool %s has no manifest; rebuilt from %d blobs", pool_id, len(slots)
+        )
     return {"active": 0, "next_seq": max(seqs + [len(slots)]) + 1, "slots": slots}
 
 
@@ -171,7 +174,12 @@ def read_manifest(store: Store, pool_id: str) -> Manifest:
 
 
 def _update(
-    store: Store, pool_id: str, change: Callable[[Manifest], T], *, must_exist: bool = True
+    store: Store,
+    pool_id: str,
+    change: Callable[[Manifest], T],
+    *,
+    must_exist: bool = True,
+    adding: str | None = None,
 ) -> T:
     """Versioned manifest update. A missing manifest starts from the rebuilt one (an
     earlier-pack pool without manifest keeps its images); with `must_exist`, a pool
@@ -179,7 +187,7 @@ def _update(
     key = _manifest_key(pool_id)
 
     def default() -> Manifest:
-        rebuilt = _rebuild(store, pool_id)
+        rebuilt = _rebuild(store, pool_id, adding)
         if rebuilt is None:
             if must_exist:
                 raise NotFoundError(f"pool {pool_id!r} has no images")
@@ -337,7 +345,7 @@ def add_image(
     store.write_bytes(blob_key(pool_id, name), stored)
     try:
         store.write_bytes(_thumb_key(pool_id, name), thumb)
-        return _update(store, pool_id, change, must_exist=False)
+        return _update(store, pool_id, change, must_exist=False, adding=name)
     except BaseException:
         _forget_blob(store, pool_id, name)
         raise
