@@ -409,6 +409,7 @@ class FakeServer:
         from aiohttp import web
 
         self.routes = web.RouteTableDef()
+        self.app = types.SimpleNamespace(on_startup=[])
 
 
 @pytest.fixture
@@ -481,6 +482,21 @@ def test_entry_registers_routes_once(fake_comfy, caplog):
     assert again.nodes == {} and not again.web
     assert "loaded twice" in caplog.text
     assert len(list(fake_comfy.server.routes)) == count
+
+
+def test_entry_warns_when_replaced_later(fake_comfy, caplog):
+    import asyncio
+
+    fake_comfy.entry.load(REPO)
+    (check,) = fake_comfy.server.app.on_startup
+    fake_comfy.nodes.NODE_CLASS_MAPPINGS.update(NODE_CLASS_MAPPINGS)
+    with caplog.at_level(logging.WARNING, logger="pool_profiles"):
+        asyncio.run(check(None))
+    assert "replaced" not in caplog.text
+    fake_comfy.nodes.NODE_CLASS_MAPPINGS["PoolProfile"] = type("PoolProfile", (), {})
+    with caplog.at_level(logging.WARNING, logger="pool_profiles"):
+        asyncio.run(check(None))
+    assert "PoolProfile were replaced" in caplog.text
 
 
 def test_entry_yields_to_earlier_pack(fake_comfy, caplog):

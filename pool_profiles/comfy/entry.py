@@ -90,6 +90,27 @@ def register_routes(server: Any) -> bool:
     return True
 
 
+def _check_after_start(server: Any, ours: dict[str, Any]) -> None:
+    """A pack loaded after this one can still replace our node types; say so once the
+    server starts (every custom node is loaded by then)."""
+
+    async def check(_app: Any) -> None:
+        replaced = node_clashes(ours)
+        if replaced:
+            log.warning(
+                "pool-profiles: node types %s were replaced by %s, loaded after this pack "
+                "(the earlier local-only Image Pool pack?). Remove one of the two packs "
+                "from custom_nodes.",
+                ", ".join(sorted(replaced)),
+                ", ".join(sorted(set(replaced.values()))),
+            )
+
+    try:
+        server.app.on_startup.append(check)
+    except Exception:  # a frozen or unusual app: the warning is only a courtesy
+        pass
+
+
 def load(pack_dir: str) -> Loaded:
     """Node mappings for ComfyUI (and, inside ComfyUI, routes and the store check).
     Never raises: a problem is one warning and fewer features, not a broken start."""
@@ -128,6 +149,7 @@ def load(pack_dir: str) -> Loaded:
         register_routes(server)
     except Exception as exc:  # routes are not worth a broken ComfyUI start
         log.warning("pool-profiles: HTTP routes could not be registered: %s", exc)
+    _check_after_start(server, loaded.nodes)
     from .store import open_at_startup
 
     open_at_startup()
