@@ -87,7 +87,9 @@ def _copy_one(src: Store, dst: Store, job: _Job, target: str, tick: Callable[[],
         manifest, _ = prune_manifest(job.manifest, present)
         data = json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8")
         dst.write_if(f"{target}/{pools.MANIFEST}", data, None)
-    return registry.register_profile(dst, target, job.entry["name"])
+    created = job.entry.get("created")
+    ts = created if isinstance(created, (int, float)) and not isinstance(created, bool) else None
+    return registry.register_profile(dst, target, job.entry["name"], ts=ts)  # keep its age
 
 
 def copy_profiles(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -62,6 +63,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PoolProfilesError as exc:
         print(f"pool-profiles: error: {exc.message}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # e.g. `pool-profiles profiles list --json | head`
+        # Point stdout at devnull so the interpreter's final flush stays quiet too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("pool-profiles: interrupted", file=sys.stderr)
         return 130

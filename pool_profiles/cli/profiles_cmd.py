@@ -27,7 +27,7 @@ def one_line_errors(func: Command) -> Command:
     def wrapper(args: argparse.Namespace) -> int:
         try:
             return func(args)
-        except PoolProfilesError:
+        except (PoolProfilesError, BrokenPipeError):
             raise
         except OSError as exc:
             what = f"{exc.filename}: " if exc.filename else ""
