@@ -263,3 +263,18 @@ def test_progress_bars_only_on_a_terminal_without_json(cli, images, tmp_path, mo
     assert rc == 0 and "exporting" in err
     rc, _, err = cli("import", str(tmp_path / "a.zip"))
     assert rc == 0 and "importing" in err
+
+
+def test_serve_on_a_busy_port_is_one_line(tmp_path, capsys):
+    import socket
+
+    from pool_profiles.cli import main
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code = main(["--store", str(tmp_path / "s"), "serve", "--port", str(port)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1
+    assert len(err) == 1 and "address already in use" in err[0]

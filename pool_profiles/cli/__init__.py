@@ -67,6 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Point stdout at devnull so the interpreter's final flush stays quiet too.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:  # a busy port, a missing or unwritable file: one line too
+        what = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"pool-profiles: error: {what}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("pool-profiles: interrupted", file=sys.stderr)
         return 130
