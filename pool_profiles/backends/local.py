@@ -14,8 +14,8 @@ from urllib.parse import unquote, urlparse
 from filelock import FileLock
 from fsspec.implementations.local import LocalFileSystem
 
-from ..errors import ConfigError, VersionConflict
-from ..store import Capabilities, Store, Support, Versioned, content_version
+from ..errors import ConfigError
+from ..store import Capabilities, Store, Support
 from .base import Backend
 
 LOCK_DIR = ".pool_profiles_locks"
@@ -64,26 +64,11 @@ class LocalStore(Store):
             _remove_quietly(tmp)
             raise
 
-    def _lock(self, path: str) -> FileLock:
+    def _cas_lock(self, path: str) -> FileLock:  # across processes, not only threads
         digest = hashlib.sha1(self._rel(path).encode()).hexdigest()[:24]
         lock_dir = os.path.join(self.root, LOCK_DIR)
         os.makedirs(lock_dir, exist_ok=True)
         return FileLock(os.path.join(lock_dir, digest + ".lock"), timeout=60)
-
-    def _read_versioned(self, path: str) -> Versioned:
-        try:
-            with open(path, "rb") as f:
-                data = f.read()
-        except FileNotFoundError:
-            return Versioned(None, None)
-        return Versioned(data, content_version(data))
-
-    def _write_if(self, path: str, data: bytes, version: str | None) -> str:
-        with self._lock(path):
-            if self._read_versioned(path).version != version:
-                raise VersionConflict(f"{self._rel(path)} changed since it was read")
-            self._write_atomic(path, data)
-        return content_version(data)
 
     def local_path(self, key: str) -> str | None:
         return os.path.normpath(self.path(key))

@@ -8,8 +8,8 @@ from typing import Any
 
 from fsspec.implementations.memory import MemoryFileSystem
 
-from ..errors import ConfigError, VersionConflict
-from ..store import Capabilities, Store, Support, content_version
+from ..errors import ConfigError
+from ..store import Capabilities, Store, Support
 from .base import Backend
 
 # MemoryFileSystem's data is process-global, so its lock must be too.
@@ -23,12 +23,8 @@ class MemoryStore(Store):
         self.fs.pipe_file(path, data)
         return len(data)
 
-    def _write_if(self, path: str, data: bytes, version: str | None) -> str:
-        with _LOCK:
-            if self._read_versioned(path).version != version:
-                raise VersionConflict(f"{self._rel(path)} changed since it was read")
-            self.fs.pipe_file(path, data)
-        return content_version(data)
+    def _cas_lock(self, path: str) -> threading.RLock:
+        return _LOCK
 
 
 class MemoryBackend(Backend):

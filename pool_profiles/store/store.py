@@ -283,15 +283,18 @@ class Store:
         with self._errors("write", key):
             return self._write_if(path, bytes(data), version)
 
+    def _cas_lock(self, path: str) -> contextlib.AbstractContextManager[Any]:
+        """The lock that makes compare-and-write atomic. Generic fallback: safe between
+        threads of this process only, which is why such backends declare
+        conditional_write=NONE (single-writer mode)."""
+        return self._process_lock
+
     def _write_if(self, path: str, data: bytes, version: str | None) -> str:
-        # Generic fallback: safe between threads of this process only. Backends that
-        # cannot do better declare conditional_write=NONE (single-writer mode).
-        with self._process_lock:
-            current = self._read_versioned(path)
-            if current.version != version:
+        with self._cas_lock(path):
+            if self._read_versioned(path).version != version:
                 raise VersionConflict(f"{self._rel(path)} changed since it was read")
             self._write_atomic(path, data)
-            return content_version(data)
+        return content_version(data)
 
     def read_json(self, key: str, default: Callable[[], T] | None = None) -> Any:
         """Parse a JSON document. Missing: `default()` (or FileNotFoundError)."""
