@@ -11,13 +11,14 @@ from typing import Any
 
 from .backends import open_store
 from .errors import ConfigError, PoolProfilesError
+from .secrets import public_url
 from .store import Store
 
 ENV_STORE = "POOL_PROFILES_STORE"
 ENV_OPTIONS = "POOL_PROFILES_STORE_OPTIONS"
 CONFIG_FILENAME = "pool_profiles.json"
 
-_SECRET_WORDS = ("secret", "token", "password", "passwd", "credential", "key")
+__all__ = ["StoreConfig", "open_configured", "read_config_file", "resolve"]
 
 
 @dataclass
@@ -27,19 +28,7 @@ class StoreConfig:
     source: str = "default"
 
     def describe(self) -> str:
-        return f"{self.url} (from {self.source})"
-
-
-def redact(value: Any) -> Any:
-    """Options with anything that looks like a credential replaced by '***'."""
-    if isinstance(value, Mapping):
-        return {
-            k: "***" if any(w in str(k).lower() for w in _SECRET_WORDS) else redact(v)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    return value
+        return f"{public_url(self.url)} (from {self.source})"
 
 
 def _options(raw: Any, setting: str) -> dict[str, Any]:

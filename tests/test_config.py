@@ -16,7 +16,6 @@ from pool_profiles.config import (
     ENV_STORE,
     StoreConfig,
     open_configured,
-    redact,
     resolve,
 )
 from pool_profiles.errors import ConfigError
@@ -73,19 +72,10 @@ def test_unknown_scheme():
         open_configured(StoreConfig("nosuch://x", {}, "test"))
 
 
-def test_redact():
-    opts = {
-        "key": "AKIA",
-        "secret": "s",
-        "endpoint_url": "http://x",
-        "client_kwargs": {"aws_session_token": "t"},
-    }
-    assert redact(opts) == {
-        "key": "***",
-        "secret": "***",
-        "endpoint_url": "http://x",
-        "client_kwargs": {"aws_session_token": "***"},
-    }
+def test_urls_are_shown_without_credentials():
+    cfg = StoreConfig("ftp://user:hunter2@host/pools?token=abc", {"password": "x"}, "test")
+    assert "hunter2" not in cfg.describe() and "abc" not in cfg.describe()
+    assert cfg.describe().startswith("ftp://host/pools")
 
 
 def _free_port() -> int:

@@ -9,6 +9,7 @@ from typing import Any
 import fsspec
 
 from ..errors import ConfigError
+from ..secrets import public_url
 from ..store import Capabilities, Store, Support
 from .base import Backend
 
@@ -38,7 +39,11 @@ class GenericBackend(Backend):
         if isinstance(root, list):  # pragma: no cover - defensive, fsspec API quirk
             root = root[0]
         return Store(
-            fs, root, url=url, backend=f"fsspec:{self.scheme}", capabilities=self.capabilities
+            fs,
+            root,
+            url=public_url(url),
+            backend=f"fsspec:{self.scheme}",
+            capabilities=self.capabilities,
         )
 
 

@@ -31,10 +31,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from aiohttp import web
 
+from ..secrets import public_url
 from ..store import Store
 from .blob_routes import add_blob_routes
 from .context import Context, ServerLimits, StageImage
@@ -43,15 +43,6 @@ from .pool_routes import add_pool_routes
 from .profile_routes import add_profile_routes
 
 __all__ = ["ServerLimits", "add_routes", "public_url", "store_info"]
-
-
-def public_url(url: str) -> str:
-    """The store URL without user info, query or fragment (they can carry secrets)."""
-    if "://" not in url:
-        return url
-    parts = urlsplit(url)
-    host = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def store_info(store: Store) -> dict[str, Any]:
