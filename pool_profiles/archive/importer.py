@@ -1,11 +1,4 @@
-"""Zip export/import in the plan's layout: `profile_meta.json` ({"name": ...}) plus
-`pool/manifest.json` and the pool's blobs directly under `pool/`, so zips move both
-ways between this pack and the earlier local-only one.
-
-Export streams: blobs are read in chunks from the store and the zip is produced as
-chunks (zipfile on a non-seekable sink writes data descriptors), so memory stays
-bounded whatever the pool size. Import validates every member before it writes
-anything, writes under a fresh id, and deletes all it wrote if any step fails."""
+"""Import: every member checked before anything is written; a failure leaves nothing."""
 
 from __future__ import annotations
 
@@ -16,196 +9,33 @@ import os
 import re
 import stat
 import tempfile
-import time
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from . import ids, imaging, pools, registry
-from .errors import PoolProfilesError, TooLargeError, ValidationError
-from .imaging import ImageLimits
-from .registry import Profile
-from .store import Store
+from .. import ids, imaging, pools, registry
+from ..errors import PoolProfilesError, TooLargeError, ValidationError
+from ..imaging import ImageLimits
+from ..registry import Profile
+from ..store import Store
+from .layout import (
+    FALLBACK_NAME,
+    MANIFEST_MEMBER,
+    MAX_MANIFEST_BYTES,
+    MAX_META_BYTES,
+    META_NAME,
+    POOL_DIR,
+    RATIO_MIN_BYTES,
+    THUMBS_DIR,
+    ImportLimits,
+    Progress,
+    iter_file,
+    referenced_blobs,
+)
 
 log = logging.getLogger("pool_profiles.archive")
-
-Progress = Callable[[int, int], None]  # (done, total) in members or bytes
-
-META_NAME = "profile_meta.json"
-POOL_DIR = "pool/"
-MANIFEST_MEMBER = POOL_DIR + pools.MANIFEST
-THUMBS_DIR = POOL_DIR + "thumbs/"
-CHUNK = 1 << 20
-FALLBACK_NAME = "Imported profile"
-
-# Documents are small; these caps apply on top of ImportLimits.
-MAX_META_BYTES = 64 * 1024
-MAX_MANIFEST_BYTES = 32 * 1024 * 1024
-# Below this size a high ratio is harmless (a tiny JSON of repeated keys compresses well).
-RATIO_MIN_BYTES = 1024 * 1024
-
-# Already-compressed formats are stored: deflating PNGs costs time and saves nothing.
-_DEFLATE_EXTS = (".json", ".txt")
 _DRIVE = re.compile(r"^[A-Za-z]:")
-
-
-@dataclass(frozen=True)
-class ImportLimits:
-    max_members: int = 10_000
-    max_member_bytes: int = 256 * 1024 * 1024
-    max_total_bytes: int = 4 * 1024 * 1024 * 1024
-    max_ratio: float = 200.0  # uncompressed / compressed per member
-
-
-# -- shared with transfer/check ------------------------------------------------
-
-
-def referenced_blobs(manifest: dict[str, Any]) -> list[str]:
-    """Image and mask names a manifest uses, in slot order, each once."""
-    seen: dict[str, None] = {}
-    for slot in manifest.get("slots") or []:
-        for field in ("image", "mask"):
-            value = slot.get(field) if isinstance(slot, dict) else None
-            if value:
-                seen.setdefault(value, None)
-    return list(seen)
-
-
-def prune_manifest(
-    manifest: dict[str, Any], present: Iterable[str]
-) -> tuple[dict[str, Any], list[str]]:
-    """A copy of `manifest` without slots whose image is not in `present` and with
-    missing masks cleared. The active slot follows its image (or the next one kept).
-    Returns (manifest, names that were missing)."""
-    present = set(present)
-    out = dict(manifest)
-    slots = list(manifest.get("slots") or [])
-    active = manifest.get("active")
-    kept: list[dict[str, Any]] = []
-    missing: list[str] = []
-    new_active = 0
-    for i, slot in enumerate(slots):
-        if i == active:
-            new_active = len(kept)
-        if slot.get("image") not in present:
-            missing.append(slot.get("image"))
-            continue
-        if slot.get("mask") and slot["mask"] not in present:
-            missing.append(slot["mask"])
-            slot = dict(slot, mask=None)
-        kept.append(slot)
-    out["slots"] = kept
-    if isinstance(active, int) and not isinstance(active, bool):
-        out["active"] = min(new_active, max(len(kept) - 1, 0))
-    return out, missing
-
-
-def iter_file(f: IO[bytes], size: int = CHUNK) -> Iterator[bytes]:
-    while True:
-        chunk = f.read(size)
-        if not chunk:
-            return
-        yield chunk
-
-
-# -- export --------------------------------------------------------------------
-
-
-class _Sink:
-    """A write-only, non-seekable file for zipfile; chunks are drained as produced."""
-
-    def __init__(self) -> None:
-        self._parts: list[bytes] = []
-        self._pos = 0
-
-    def write(self, data: bytes) -> int:
-        self._parts.append(bytes(data))
-        self._pos += len(data)
-        return len(data)
-
-    def tell(self) -> int:
-        return self._pos
-
-    def flush(self) -> None:
-        pass
-
-    def drain(self) -> Iterator[bytes]:
-        if self._parts:
-            data = b"".join(self._parts)
-            self._parts.clear()
-            yield data
-
-
-def _zip_info(arcname: str) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(arcname, time.localtime()[:6])
-    info.compress_type = (
-        zipfile.ZIP_DEFLATED if arcname.lower().endswith(_DEFLATE_EXTS) else zipfile.ZIP_STORED
-    )
-    info.external_attr = (stat.S_IFREG | 0o644) << 16
-    return info
-
-
-def iter_export(store: Store, pid: str, *, progress: Progress | None = None) -> Iterator[bytes]:
-    """The zip as a stream of chunks, bounded memory. NotFoundError before the first chunk
-    for an unknown profile."""
-    ids.check_id(pid, "profile id")
-    entry = registry.get_profile(store, pid)  # raises now, not at the first next()
-    manifest = pools.read_manifest(store, pid)
-    return _export_chunks(store, pid, str(entry.get("name") or pid), manifest, progress)
-
-
-def _export_chunks(
-    store: Store,
-    pid: str,
-    name: str,
-    manifest: dict[str, Any],
-    progress: Progress | None,
-) -> Iterator[bytes]:
-    sink = _Sink()
-    names = referenced_blobs(manifest)
-    total = len(names)
-    with zipfile.ZipFile(sink, "w", allowZip64=True) as zf:  # type: ignore[arg-type]
-        zf.writestr(_zip_info(META_NAME), json.dumps({"name": name}, ensure_ascii=False))
-        yield from sink.drain()
-        present: list[str] = []
-        for done, blob in enumerate(names, 1):
-            key = pools.blob_key(pid, blob)
-            try:
-                f = store.open_read(key)
-                first = f.read(CHUNK)  # s3fs may only notice a missing object here
-            except FileNotFoundError:
-                log.warning("export %s: blob %s is missing; its slot is left out", pid, blob)
-                continue
-            with f, zf.open(_zip_info(POOL_DIR + blob), "w") as out:
-                chunk = first
-                while chunk:
-                    out.write(chunk)
-                    yield from sink.drain()
-                    chunk = f.read(CHUNK)
-            present.append(blob)
-            yield from sink.drain()
-            if progress:
-                progress(done, total)
-        # The manifest goes last so that it names only the blobs actually exported.
-        manifest, _ = prune_manifest(manifest, present)
-        doc = json.dumps(manifest, indent=2, ensure_ascii=False)
-        zf.writestr(_zip_info(MANIFEST_MEMBER), doc)
-    yield from sink.drain()
-
-
-def export_to_file(
-    store: Store, pid: str, out: IO[bytes], *, progress: Progress | None = None
-) -> int:
-    written = 0
-    for chunk in iter_export(store, pid, progress=progress):
-        out.write(chunk)
-        written += len(chunk)
-    return written
-
-
-# -- import: validation ----------------------------------------------------------
 
 
 @dataclass
