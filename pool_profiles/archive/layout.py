@@ -9,7 +9,6 @@ from typing import IO, Any
 
 from .. import pools
 
-
 Progress = Callable[[int, int], None]  # (done, total) in members or bytes
 
 META_NAME = "profile_meta.json"
