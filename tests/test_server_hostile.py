@@ -147,6 +147,21 @@ async def test_malformed_json_bodies(client):
 
 
 @pytest.mark.usefixtures("unchanged")
+async def test_json_the_parser_accepts_but_nothing_can_store(client):
+    # Valid JSON text that still cannot be used: an int past Python's digit limit,
+    # nesting past the recursion limit, a lone UTF-16 surrogate (not encodable).
+    cases = [
+        ("/grid_pool/remove", b'{"pool_id": "pool-1", "index": ' + b"1" * 5000 + b"}"),
+        ("/grid_pool/remove", b'{"pool_id": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"),
+        ("/grid_pool/profiles/create", b'{"name": "a\\ud800b"}'),
+        ("/grid_pool/label", b'{"pool_id": "pool-1", "index": 0, "label": "\\udfff"}'),
+    ]
+    for path, data in cases:
+        resp = await client.post(path, data=data, headers={"Content-Type": "application/json"})
+        await refused(resp, (400, 413))
+
+
+@pytest.mark.usefixtures("unchanged")
 async def test_missing_and_mistyped_fields(client):
     bad_bodies = [
         ("/grid_pool/remove", {"pool_id": POOL}),

@@ -42,8 +42,13 @@ async def read_json(request: web.Request, max_bytes: int) -> dict[str, Any]:
             raise _too_large("the JSON body", max_bytes)
     try:
         doc = json.loads(bytes(buf).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadRequest(f"the body is not valid JSON: {exc}") from exc
+        # Valid JSON that is still unusable: a lone "\\udXXX" escape parses into a
+        # string that cannot be encoded (and so never stored).
+        json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    except (ValueError, RecursionError) as exc:
+        # ValueError covers bad UTF-8 and JSON, and ints past Python's digit limit;
+        # RecursionError, nesting too deep for the parser.
+        raise BadRequest(f"the body is not valid JSON: {str(exc)[:200]}") from None
     if not isinstance(doc, dict):
         raise BadRequest("the JSON body must be an object")
     return doc
