@@ -136,3 +136,46 @@ def test_missing_s3fs_is_reported(monkeypatch):
     assert "s3" in s3.backend.missing_dependency()
     with pytest.raises(ConfigError, match="pip install"):
         s3.backend.open("s3://b", {})
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"config_kwargs": "x"},
+        {"client_kwargs": "x"},
+        {"config_kwargs": ["retries"]},
+    ],
+)
+def test_s3_options_of_the_wrong_type_are_config_errors(options):
+    pytest.importorskip("s3fs")
+    with pytest.raises(ConfigError, match="S3"):
+        open_configured(StoreConfig("s3://bucket", options, "test"))
+
+
+@pytest.mark.parametrize("url", ["blockcache://x", "dir://x"])
+def test_generic_backend_that_cannot_start_is_a_config_error(url):
+    # fsspec filesystems raise all kinds of errors from __init__ (ValueError, ...)
+    with pytest.raises(ConfigError, match=url.split("://")[0]):
+        open_configured(StoreConfig(url, {}, "test"))
+
+
+def test_s3_endpoint_credentials_never_shown():
+    pytest.importorskip("s3fs")
+    options = {
+        "key": "AKIAFAKEKEY",
+        "secret": "supersecretvalue",
+        "endpoint_url": f"http://userpart:hunter2@127.0.0.1:{_free_port()}",
+        "config_kwargs": {"retries": {"max_attempts": 1}, "connect_timeout": 2},
+    }
+    with pytest.raises(ConfigError) as err:
+        open_configured(StoreConfig("s3://bucket/p", options, "test"))
+    text = str(err.value)
+    assert "not reachable" in text and "127.0.0.1" in text
+    assert "hunter2" not in text and "userpart" not in text
+
+
+def test_scrub_removes_user_info_from_any_url_in_a_message():
+    from pool_profiles.secrets import scrub
+
+    text = 'Could not connect to "http://AKIA:s3cr3t@host:9000/b" or s3://k:v@bucket/x'
+    assert scrub(text) == 'Could not connect to "http://host:9000/b" or s3://bucket/x'

@@ -9,7 +9,7 @@ from typing import Any
 import fsspec
 
 from ..errors import ConfigError
-from ..secrets import public_url
+from ..secrets import public_url, scrub
 from ..store import Capabilities, Store, Support
 from .base import Backend
 
@@ -35,9 +35,17 @@ class GenericBackend(Backend):
             ) from exc
         except TypeError as exc:
             raise ConfigError(f"bad options for '{self.scheme}://': {exc}") from exc
-        root = fs._strip_protocol(url)
+        except Exception as exc:  # filesystems raise anything from __init__ (ValueError, ...)
+            why = scrub(str(exc)) or type(exc).__name__
+            raise ConfigError(f"cannot open a '{self.scheme}://' filesystem: {why}") from exc
+        try:
+            root = fs._strip_protocol(url)
+        except Exception as exc:
+            raise ConfigError(f"cannot use {public_url(url)!r} as a store root: {exc}") from exc
         if isinstance(root, list):  # pragma: no cover - defensive, fsspec API quirk
             root = root[0]
+        if not isinstance(root, str):
+            raise ConfigError(f"cannot use {public_url(url)!r} as a store root")
         return Store(
             fs,
             root,

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import ConfigError, StorageError, VersionConflict
+from ..secrets import public_url, scrub
 from ..store import Capabilities, Store, Support, Versioned
 from .base import Backend
 
@@ -83,8 +84,10 @@ class S3Store(Store):
             endpoint = self.fs.client_kwargs.get("endpoint_url") or getattr(
                 self.fs, "endpoint_url", None
             )
-            where = f" at {endpoint}" if endpoint else ""
-            raise StorageError(f"S3 bucket '{bucket}'{where} is not reachable: {exc}") from exc
+            where = f" at {public_url(str(endpoint))}" if endpoint else ""
+            raise StorageError(
+                f"S3 bucket '{bucket}'{where} is not reachable: {scrub(str(exc))}"
+            ) from exc
 
 
 class S3Backend(Backend):
@@ -109,6 +112,9 @@ class S3Backend(Backend):
         if not root:
             raise ConfigError("an S3 store URL needs a bucket: s3://BUCKET[/PREFIX]")
         opts = dict(options)
+        for name in ("config_kwargs", "client_kwargs"):
+            if opts.get(name) is not None and not isinstance(opts[name], Mapping):
+                raise ConfigError(f'S3 store option "{name}" must be a JSON object')
         # Never trust a cached listing: other instances write to the same bucket.
         opts["use_listings_cache"] = False
         opts.setdefault("skip_instance_cache", True)

@@ -22,6 +22,7 @@ from fsspec import AbstractFileSystem
 
 from ..errors import ConflictError, CorruptDataError, PoolProfilesError, StorageError
 from ..errors import VersionConflict as VersionConflict
+from ..secrets import scrub
 from .capabilities import Capabilities
 from .keys import check_key, is_hidden
 
@@ -117,7 +118,7 @@ class Store:
             raise
         except Exception as exc:  # backend-specific errors become one kind
             raise StorageError(
-                f"{self.backend} store {self.url}: {op} {key!r} failed: {exc}"
+                f"{self.backend} store {self.url}: {op} {key!r} failed: {scrub(str(exc))}"
             ) from exc
 
     # -- whole objects -------------------------------------------------------
