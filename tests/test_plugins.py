@@ -82,3 +82,38 @@ def test_cli_backends_runs_as_console_script():
     )
     assert out.returncode == 0, out.stderr
     assert "s3://" in out.stdout and "memory://" in out.stdout and "file://" in out.stdout
+
+
+def test_generic_backend_takes_host_and_user_from_the_url(tmp_path, monkeypatch):
+    # ftp://, sftp://, smb://: fsspec wants the host as an argument; the URL holds it.
+    import importlib
+
+    import fsspec
+    from fsspec.implementations.memory import MemoryFileSystem
+
+    class HostedFS(MemoryFileSystem):
+        protocol = "hostedtest"
+
+        def __init__(self, host, username=None, password=None, **kw):
+            super().__init__(**kw)
+            self.host, self.username = host, username
+
+        @classmethod
+        def _strip_protocol(cls, path):
+            return "/" + path.split("://", 1)[-1].split("/", 1)[-1].strip("/")
+
+        @staticmethod
+        def _get_kwargs_from_urls(path):
+            netloc = path.split("://", 1)[1].split("/", 1)[0]
+            user, _, host = netloc.rpartition("@")
+            name, _, pw = user.partition(":")
+            return {"host": host, "username": name or None, "password": pw or None}
+
+    registry = importlib.import_module("fsspec.registry")
+    monkeypatch.setitem(registry._registry, "hostedtest", HostedFS)
+    assert "hostedtest" in fsspec.registry  # registered as a class at run time
+    store = open_store("hostedtest://me:pw@example.org/pools")
+    assert store.fs.host == "example.org" and store.fs.username == "me"
+    assert "pw" not in store.url and store.url.startswith("hostedtest://example.org")
+    store.write_bytes("a.txt", b"x")
+    assert store.read_bytes("a.txt") == b"x"

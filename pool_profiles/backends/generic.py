@@ -28,7 +28,9 @@ class GenericBackend(Backend):
 
     def open(self, url: str, options: Mapping[str, Any]) -> Store:
         try:
-            fs = fsspec.filesystem(self.scheme, **dict(options))
+            # ftp://user:pw@host/..., sftp://, smb://: the host and user live in the URL.
+            from_url = fsspec.get_filesystem_class(self.scheme)._get_kwargs_from_urls(url)
+            fs = fsspec.filesystem(self.scheme, **{**from_url, **dict(options)})
         except ImportError as exc:
             raise ConfigError(
                 f"the fsspec filesystem for '{self.scheme}://' needs a package: {exc}"
@@ -56,4 +58,5 @@ class GenericBackend(Backend):
 
 
 def fsspec_knows(scheme: str) -> bool:
-    return scheme in fsspec.available_protocols()
+    # Known by name, or registered as a class at run time (register_implementation).
+    return scheme in fsspec.available_protocols() or scheme in fsspec.registry
