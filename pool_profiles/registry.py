@@ -8,6 +8,7 @@ registry as empty and the next create orphaned every profile)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -231,11 +232,21 @@ def duplicate_profile(
         raise ConflictError(f"id {pid!r} is already in use", code="id_taken")
 
     # Snapshot the manifest first: blobs are written before a manifest names them, so
-    # every blob this snapshot names exists when the tree is listed just after.
-    manifest = store.read_versioned(f"{src_id}/{_MANIFEST}").data
+    # every blob this snapshot names is in the listing made just after -- unless a
+    # concurrent remove deleted it in between: then take both again.
+    for _attempt in range(5):
+        manifest = store.read_versioned(f"{src_id}/{_MANIFEST}").data
+        keys = store.walk(src_id)
+        if _names_listed(manifest, src_id, keys):
+            break
+    else:
+        raise ConflictError(
+            f"profile {src_id!r} keeps changing while being copied; try again", code="conflict"
+        )
     entry: Profile = {"id": pid, "name": name, "created": _now(ts)}
     try:
-        store.copy_tree(src_id, pid)
+        for key in keys:
+            store.copy(key, pid + key[len(src_id) :])
         if manifest is not None:
             store.write_bytes(f"{pid}/{_MANIFEST}", manifest)
 
@@ -258,6 +269,25 @@ def duplicate_profile(
     except BaseException:
         store.delete_tree(pid)  # leave nothing behind
         raise
+
+
+def _names_listed(manifest: bytes | None, pool_id: str, keys: list[str]) -> bool:
+    """Every blob a manifest names is among the listed keys (unparsable: nothing to
+    check, the bytes are copied as they are)."""
+    if manifest is None:
+        return True
+    try:
+        doc = json.loads(manifest.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return True
+    slots = doc.get("slots") if isinstance(doc, dict) else None
+    listed = set(keys)
+    for slot in slots if isinstance(slots, list) else []:
+        for field in ("image", "mask"):
+            value = slot.get(field) if isinstance(slot, dict) else None
+            if isinstance(value, str) and value and f"{pool_id}/{value}" not in listed:
+                return False
+    return True
 
 
 def _suffixed(base: str, n: int) -> str:

@@ -257,6 +257,34 @@ def test_duplicate_failure_leaves_nothing(store, monkeypatch):
     assert [p["id"] for p in registry.list_profiles(store)] == ["id1"]
 
 
+def test_duplicate_racing_a_remove_never_names_a_missing_blob(store, monkeypatch):
+    # The manifest snapshot names a blob that a concurrent remove deletes before the
+    # tree is listed: the copy must not end up with a slot whose image is not there.
+    registry.create_profile(store, "src", pid="id1")
+    pools.add_image(store, "id1", png(), label="a")
+    pools.add_image(store, "id1", png((0, 255, 0)), label="b")
+    real_walk = store.walk
+    raced = []
+
+    def walk(prefix=""):
+        if prefix == "id1" and not raced:
+            raced.append(pools.remove_slot(store, "id1", 0))
+        return real_walk(prefix)
+
+    monkeypatch.setattr(store, "walk", walk)
+    try:
+        registry.duplicate_profile(store, "id1", "copy", pid="id2")
+    except ConflictError:
+        assert real_walk("id2") == []  # refused: nothing left behind
+        return
+    monkeypatch.undo()
+    assert raced
+    manifest = pools.read_manifest(store, "id2")
+    for slot in manifest["slots"]:
+        assert store.exists(pools.blob_key("id2", slot["image"])), slot
+    assert [s["label"] for s in manifest["slots"]] == ["b"]
+
+
 # -- register ----------------------------------------------------------------------
 
 
