@@ -114,6 +114,19 @@ async def test_export_streams_a_zip_with_a_safe_filename(client):
     assert "profile_meta.json" in names
 
 
+async def test_head_of_an_export_sends_headers_only(client):
+    entry = await post(client, "/grid_pool/profiles/create", {"name": "Heads"})
+    assert (await client.post("/grid_pool/add", data=image_form(entry["id"], png()))).status == 200
+    resp = await client.head("/grid_pool/profiles/export", params={"id": entry["id"]})
+    assert resp.status == 200
+    assert resp.headers["Content-Type"] == "application/zip"
+    assert "Heads.zip" in resp.headers["Content-Disposition"]
+    resp = await client.head("/grid_pool/profiles/export", params={"id": "nope"})
+    assert resp.status == 404
+    # The same keep-alive connection still speaks HTTP: no zip bytes were left on it.
+    assert (await client.get("/grid_pool/profiles/list")).status == 200
+
+
 async def test_import_round_trip_with_and_without_name(client):
     entry = await post(client, "/grid_pool/profiles/create", {"name": "Trip"})
     await client.post("/grid_pool/add", data=image_form(entry["id"], png()))

@@ -71,18 +71,23 @@ def add_profile_routes(routes: web.RouteTableDef, ctx: Context) -> None:
     @json_errors
     async def export(request: web.Request) -> web.StreamResponse:
         pid = query_id(request.query, "id")
+
+        def headers(entry: dict[str, Any]) -> dict[str, str]:
+            return {
+                "Content-Type": "application/zip",
+                "Content-Disposition": content_disposition(str(entry.get("name") or pid)),
+                **NO_STORE,
+            }
+
+        if request.method == "HEAD":
+            # Headers only: a streamed body would be written onto the connection anyway.
+            return web.Response(headers=headers(await ctx.run(registry.get_profile, pid)))
         entry, it = await ctx.run(_start_export, pid)
         chunks = ThreadedIterator(it)
         try:
             # The first chunk before any header: a failure here is still a JSON error.
             first = await chunks.next()
-            resp = web.StreamResponse(
-                headers={
-                    "Content-Type": "application/zip",
-                    "Content-Disposition": content_disposition(str(entry.get("name") or pid)),
-                    **NO_STORE,
-                }
-            )
+            resp = web.StreamResponse(headers=headers(entry))
             await resp.prepare(request)
             chunk = first
             try:
