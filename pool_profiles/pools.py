@@ -441,6 +441,7 @@ def set_mask(
     """Store a normalised mask for one slot (None clears it)."""
     check_id(pool_id, "pool id")
     new_name: str | None = None
+    image: str | None = None  # the image the mask was painted on
     if mask is not None:
         png = mask_from_upload(mask, limits)
         current = read_manifest(store, pool_id)  # fail early, before writing a blob
@@ -452,7 +453,16 @@ def set_mask(
     holder: dict[str, Manifest] = {}
 
     def change(doc: Manifest) -> str:
-        slot = doc["slots"][_check_index(doc, index)]
+        slots = doc["slots"]
+        if image is None or (
+            _is_int(index) and 0 <= index < len(slots) and slots[index]["image"] == image
+        ):
+            slot = slots[_check_index(doc, index)]
+        else:
+            # A concurrent reorder/remove moved the slot: the mask follows its image.
+            slot = next((s for s in slots if s["image"] == image), None)
+            if slot is None:
+                raise NotFoundError(f"the image of slot {index} in pool {pool_id!r} was removed")
         old = slot.get("mask") or ""
         slot["mask"] = new_name
         holder["doc"] = doc

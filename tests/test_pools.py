@@ -409,6 +409,37 @@ def test_set_mask_failure_removes_new_blob(mem, monkeypatch):
     assert blobs(mem) == before
 
 
+@pytest.mark.parametrize("race", ["reorder", "remove"])
+def test_set_mask_racing_a_reorder_never_lands_on_another_image(mem, monkeypatch, race):
+    # The mask was painted on image A. If A's slot moves (or goes) between set_mask
+    # reading the pool and writing the manifest, the mask must not land on image B.
+    a = pools.add_image(mem, P, png())["image"]
+    b = pools.add_image(mem, P, png((0, 0, 255)))["image"]
+    real_write = mem.write_bytes
+
+    def write_bytes(key, data):
+        real_write(key, data)
+        if ".mask-" in key:  # the mask blob is stored; now someone else edits the pool
+            if race == "reorder":
+                pools.reorder(mem, P, [1, 0])
+            else:
+                pools.remove_slot(mem, P, 0)
+
+    monkeypatch.setattr(mem, "write_bytes", write_bytes)
+    try:
+        pools.set_mask(mem, P, 0, mask_png())
+    except (NotFoundError, ValidationError):
+        assert race == "remove"  # the painted image is gone: refusing is right
+    monkeypatch.undo()
+    by_image = {s["image"]: s for s in pools.read_manifest(mem, P)["slots"]}
+    assert by_image[b]["mask"] is None
+    if race == "reorder":
+        assert by_image[a]["mask"]
+    assert [n for n in blobs(mem) if ".mask" in n] == [
+        s["mask"] for s in by_image.values() if s["mask"]
+    ]
+
+
 # -- blobs and thumbnails ----------------------------------------------------------
 
 
