@@ -334,6 +334,10 @@ def _still_unused(store: Store, pid: str, name: str) -> bool:
     return manifest is not None and name not in referenced_blobs(manifest)
 
 
+class _Vanished(Exception):
+    """The manifest disappeared before the repair could update it (internal)."""
+
+
 def _drop_missing(store: Store, pid: str, missing: list[str], report: CheckReport) -> None:
     key = f"{pid}/{pools.MANIFEST}"
 
@@ -351,8 +355,13 @@ def _drop_missing(store: Store, pid: str, missing: list[str], report: CheckRepor
         doc.update(pruned)
         return dropped
 
+    def gone() -> Any:
+        raise _Vanished
+
     try:
-        dropped = set(store.update_json(key, change))
+        dropped = set(store.update_json(key, change, default=gone))
+    except _Vanished:
+        return  # deleted meanwhile (e.g. the profile): nothing to repair, nothing to write
     except PoolProfilesError as exc:
         report.add("repair_failed", pid, key, f"could not update {key}: {exc.message}", ERROR)
         return

@@ -147,3 +147,22 @@ def test_node_pools_without_profile_are_checked(store):
     report = check.check_store(store)
     assert report.profiles == 0 and report.pools == 1
     assert kinds(report) == ["orphan_blob"]
+
+
+def test_repair_never_writes_a_manifest_for_a_pool_deleted_meanwhile(store, pool, monkeypatch):
+    # A missing image is found; before the repair's manifest update runs, the profile
+    # is deleted. The repair must not create an empty (unparsable) manifest.
+    pid, names = pool
+    store.delete(pools.blob_key(pid, names[0]))
+    real_ls = check._ls
+
+    def ls(st, prefix):
+        out = real_ls(st, prefix)
+        if prefix == f"{pid}/{pools.THUMBS}":
+            registry.delete_profile(store, pid)
+        return out
+
+    monkeypatch.setattr(check, "_ls", ls)
+    check.check_store(store, repair=True)
+    monkeypatch.undo()
+    assert store.walk(pid) == []
