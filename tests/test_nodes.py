@@ -401,6 +401,43 @@ def test_blob_cache_bounded(tmp_path, store):
     assert sum(p.stat().st_size for p in files) <= 250
 
 
+def test_blob_cache_keys_differ_between_s3_endpoints(tmp_path, moto_endpoint):
+    # Same bucket and prefix on two S3-compatible services (two MinIOs, moto and AWS):
+    # earlier-pack pools name their blobs img_0001.png in both, with other bytes.
+    from pool_profiles.backends import open_store
+    from pool_profiles.nodes.blobcache import BlobCache
+    from pool_profiles.testing.moto_server import s3_options
+
+    cache = BlobCache(str(tmp_path / "c"))
+    a = open_store("s3://bucket/grid_pool", s3_options(moto_endpoint))
+    b = open_store("s3://bucket/grid_pool", s3_options("http://127.0.0.2:1"))
+    assert a.url == b.url
+    assert cache.path_for(a, "default", "img_0001.png") != cache.path_for(
+        b, "default", "img_0001.png"
+    )
+    again = open_store("s3://bucket/grid_pool", s3_options(moto_endpoint))
+    assert cache.path_for(a, "p", "img_0001.png") == cache.path_for(again, "p", "img_0001.png")
+
+
+def test_corrupt_cached_blob_is_fetched_again(node_store):
+    # A cache file cut short (power loss before the data reached the disk) must not
+    # break the node until someone empties the cache by hand.
+    if not uses_cache(node_store):
+        pytest.skip("only remote stores are cached")
+    pid = pool_id()
+    pools.add_image(node_store, pid, encode(rgb_noise(6, 4)))
+    first = run(pool_id=pid)[0]
+    cache = runtime.blob_cache()
+    name = pools.read_manifest(node_store, pid)["slots"][0]["image"]
+    path = cache.path_for(node_store, pid, name)
+    with open(path, "r+b") as f:
+        f.truncate(20)
+    assert torch.equal(run(pool_id=pid)[0], first)
+    assert torch.equal(run(pool_id=pid)[0], first)  # and the cache holds good bytes again
+    with open(path, "rb") as f:
+        assert len(f.read()) > 20
+
+
 # -- the ComfyUI adapter with stand-ins for ComfyUI's modules ---------------------------
 
 

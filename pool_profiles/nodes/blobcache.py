@@ -11,6 +11,7 @@ import threading
 import uuid
 
 from .. import pools
+from ..secrets import public_url
 from ..store import Store
 
 log = logging.getLogger("pool_profiles.nodes")
@@ -33,6 +34,17 @@ def uses_cache(store: Store) -> bool:
     return store.capabilities.shared and store.local_path("x") is None
 
 
+def _endpoint(store: Store) -> str:
+    """The service behind the URL: s3://bucket/x names different data on two
+    S3-compatible endpoints (earlier-pack blob names like img_0001.png repeat)."""
+    fs = store.fs
+    kwargs = getattr(fs, "client_kwargs", None)
+    endpoint = (kwargs.get("endpoint_url") if isinstance(kwargs, dict) else None) or getattr(
+        fs, "endpoint_url", None
+    )
+    return public_url(str(endpoint)) if endpoint else ""
+
+
 class BlobCache:
     def __init__(self, directory: str, max_bytes: int | None = None) -> None:
         self.directory = directory
@@ -42,7 +54,8 @@ class BlobCache:
         self._lock = threading.Lock()
 
     def path_for(self, store: Store, pool_id: str, name: str) -> str:
-        digest = hashlib.sha256(f"{store.url}\0{pool_id}\0{name}".encode()).hexdigest()
+        where = f"{store.url}\0{_endpoint(store)}"
+        digest = hashlib.sha256(f"{where}\0{pool_id}\0{name}".encode()).hexdigest()
         ext = os.path.splitext(name)[1][:8]
         return os.path.join(self.directory, digest[:2], digest + ext)
 
@@ -69,6 +82,14 @@ class BlobCache:
         data = pools.read_blob(store, pool_id, name)
         self._put(path, data)
         return data
+
+    def discard(self, store: Store, pool_id: str, name: str) -> bool:
+        """Drop a cached copy found unreadable; True if there was one."""
+        try:
+            os.remove(self.path_for(store, pool_id, name))
+        except OSError:
+            return False
+        return True
 
     def _put(self, path: str, data: bytes) -> None:
         # A cache that cannot be written only costs a download next time.

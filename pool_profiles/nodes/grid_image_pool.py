@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 from .. import pools
+from ..errors import TooLargeError
 from ..ids import check_id
 from ..imaging import ImageLimits
 from . import convert, runtime
@@ -32,6 +33,23 @@ def effective_pool(pool_id: Any, profile: Any) -> str:
             code="bad_id",
         )
     return check_id(pool_id.strip(), "pool_id")
+
+
+def _load(cache: Any, store: Any, pid: str, name: str, decode: Any, *args: Any) -> torch.Tensor:
+    """decode(blob bytes, *args); a cached copy that does not decode (cut short by a
+    crash) is dropped and fetched again once."""
+    data = cache.read(store, pid, name)
+    try:
+        return decode(data, *args)
+    except TooLargeError:
+        raise
+    except Exception:
+        if not cache.discard(store, pid, name):
+            raise
+        log.warning(
+            "pool-profiles: cached blob %s of pool %s was unreadable; fetched again", name, pid
+        )
+        return decode(cache.read(store, pid, name), *args)
 
 
 class GridImagePool:
@@ -72,13 +90,20 @@ class GridImagePool:
         limits = ImageLimits.from_env()
         cache = runtime.blob_cache()
         with runtime.storage_step(NODE, store, f"loading image {slot['image']!r} of pool {pid!r}"):
-            image = convert.decode_image(cache.read(store, pid, slot["image"]), limits.max_pixels)
+            image = _load(cache, store, pid, slot["image"], convert.decode_image, limits.max_pixels)
         _, height, width, _ = image.shape
         mask_name = slot.get("mask")
         if mask_name:
             with runtime.storage_step(NODE, store, f"loading mask {mask_name!r} of pool {pid!r}"):
-                mask = convert.decode_mask(
-                    cache.read(store, pid, mask_name), width, height, limits.max_pixels
+                mask = _load(
+                    cache,
+                    store,
+                    pid,
+                    mask_name,
+                    convert.decode_mask,
+                    width,
+                    height,
+                    limits.max_pixels,
                 )
         else:
             mask = convert.zero_mask(height, width)
