@@ -115,7 +115,7 @@ def _parse_registry(store: Store, report: CheckReport) -> list[str]:
         return []
     try:
         doc = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         report.add("registry_corrupt", None, key, f"{key} is not valid JSON ({exc})", ERROR)
         return []
     if not isinstance(doc, dict) or not isinstance(doc.get("profiles"), list):
@@ -158,7 +158,7 @@ def _read_manifest(
         return None, True
     try:
         doc = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         report.add("manifest_corrupt", pid, key, f"{key} is not valid JSON ({exc})", ERROR)
         return None, False
     problem = None

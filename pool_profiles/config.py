@@ -39,6 +39,8 @@ def _options(raw: Any, setting: str) -> dict[str, Any]:
             raw = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise ConfigError(f"{setting} is not valid JSON ({exc.msg} at char {exc.pos})") from exc
+        except RecursionError:
+            raise ConfigError(f"{setting} is not valid JSON (nested too deeply)") from None
     if not isinstance(raw, dict):
         raise ConfigError(f'{setting} must be a JSON object, like {{"endpoint_url": "..."}}')
     return raw
@@ -50,7 +52,7 @@ def read_config_file(path: str) -> StoreConfig:
             doc = json.load(f)
     except FileNotFoundError as exc:
         raise ConfigError(f"config file {path} does not exist") from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ConfigError(f"config file {path} is not readable JSON: {exc}") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("store"), str) or not doc["store"]:
         raise ConfigError(f'config file {path} needs a "store" URL, like {{"store": "s3://b/p"}}')

@@ -328,6 +328,11 @@ def hostile(kind: str, image_bomb: bytes) -> bytes:
         return b"this is not a zip"
     if kind == "bad_json":
         return zip_with([("pool/manifest.json", b"{ not json")])
+    if kind == "deep_json":  # json.loads raises RecursionError
+        deep = b"[" * 100_000 + b"]" * 100_000
+        return zip_with([("pool/manifest.json", deep), ("pool/a.png", ok)])
+    if kind == "deep_meta":
+        return zip_with([("profile_meta.json", b"[" * 30_000 + b"]" * 30_000)], meta=False)
     raise ValueError(kind)
 
 
@@ -349,6 +354,8 @@ MORE_HOSTILE = [
     "nested",
     "not_zip",
     "bad_json",
+    "deep_json",
+    "deep_meta",
 ]
 
 

@@ -6,11 +6,13 @@ import io
 import json
 import os
 import time
+import uuid
 
 import pytest
 from PIL import Image
 
 from pool_profiles import check, pools, registry
+from pool_profiles.testing.spec import StoreSpec
 
 
 def png(color=(255, 0, 0), size=(8, 6), mode="RGB") -> bytes:
@@ -31,6 +33,14 @@ def pool(store):
     pools.set_mask(store, pid, 2, png(255, mode="L"))
     pools.set_active(store, pid, 2)
     return pid, [a["image"], b["image"], c["image"]]
+
+
+@pytest.fixture
+def mem_pool():
+    store = StoreSpec(f"memory://check-{uuid.uuid4().hex[:12]}").open()
+    pid = registry.create_profile(store, "Checked")["id"]
+    pools.add_image(store, pid, png())
+    return store, pid
 
 
 def kinds(report) -> list[str]:
@@ -101,6 +111,16 @@ def test_corrupt_manifest_is_reported_never_replaced(store, pool):
     assert store.read_bytes(key) == b'{"slots": ['
     for name in names:  # which blobs are used is unknown: none is touched
         assert store.exists(pools.blob_key(pid, name))
+
+
+def test_too_deeply_nested_documents_are_reported_as_corrupt(mem_pool):
+    store, pid = mem_pool
+    deep = b"[" * 100_000 + b"]" * 100_000  # json.loads raises RecursionError
+    store.write_bytes(f"{pid}/manifest.json", deep)
+    store.write_bytes(registry.REGISTRY_KEY, deep)
+    report = check.check_store(store, repair=True)
+    assert kinds(report) == ["manifest_corrupt", "registry_corrupt"]
+    assert store.read_bytes(f"{pid}/manifest.json") == deep
 
 
 def test_manifest_naming_a_path_is_corrupt(store, pool):

@@ -44,6 +44,7 @@ def test_config_file_then_default(tmp_path):
         ({ENV_STORE: "memory://x", ENV_OPTIONS: "{not json"}, [ENV_OPTIONS, "not valid JSON"]),
         ({ENV_STORE: "memory://x", ENV_OPTIONS: "[1, 2]"}, [ENV_OPTIONS, "JSON object"]),
         ({ENV_OPTIONS: '{"anon": true}'}, [ENV_OPTIONS, ENV_STORE]),
+        ({ENV_STORE: "memory://x", ENV_OPTIONS: "[" * 100_000}, [ENV_OPTIONS, "not valid JSON"]),
     ],
 )
 def test_bad_env(env, words):

@@ -543,8 +543,9 @@ def test_missing_manifest_rebuilt_from_blobs(store):
         b'{"slots": [5]}',
         b'{"slots": [{"mask": null}]}',
         b"[]",
+        b'{"slots": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
     ],
-    ids=["truncated", "no-slots", "slots-str", "slot-int", "no-image", "list"],
+    ids=["truncated", "no-slots", "slots-str", "slot-int", "no-image", "list", "too-deep"],
 )
 def test_corrupt_manifest_quarantined_never_rebuilt(mem, raw):
     check_corrupt_manifest(mem, raw)

@@ -315,6 +315,7 @@ CORRUPT = {
     "str-entry": b'{"profiles": ["just a string"]}',
     "int-id": b'{"profiles": [{"id": 5, "name": "x"}]}',
     "no-key": b"{}",
+    "too-deep": b"[" * 100_000 + b"]" * 100_000,  # json.loads: RecursionError
 }
 
 

@@ -309,7 +309,7 @@ class Store:
     def _parse(self, key: str, data: bytes) -> Any:
         try:
             return json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
             raise CorruptDataError(
                 f"{key} in {self.url} is not valid JSON ({exc}); it was left untouched"
             ) from exc
