@@ -9,7 +9,7 @@ import uuid
 
 from .errors import ValidationError
 
-ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")  # \Z: "$" also matches before "\n"
 NAME_MAX = 100
 LABEL_MAX = 200
 

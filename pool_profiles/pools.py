@@ -42,7 +42,7 @@ Manifest = dict[str, Any]
 
 T = TypeVar("T")
 
-_BLOB_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_BLOB_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z")
 # Mask blobs: the earlier pack's "<stem>.mask.png" and ours "<stem>.mask-<hex>.png".
 _MASK_NAME = re.compile(r"^(?P<stem>.+)\.mask(?:-[0-9a-f]+)?\.png$", re.IGNORECASE)
 

@@ -67,9 +67,11 @@ def test_get_unknown_and_bad_ids(store):
     registry.create_profile(store, "a", pid="id1")
     with pytest.raises(NotFoundError):
         registry.get_profile(store, "nope")
-    for bad in ("../x", "", "a/b", "x" * 65, None):
+    for bad in ("../x", "", "a/b", "x" * 65, None, "id1\n", "x\n"):
         with pytest.raises(ValidationError):
             registry.get_profile(store, bad)
+    with pytest.raises(ValidationError):
+        registry.create_profile(store, "b", pid="id2\n")
 
 
 def test_find_by_name_ignores_case(store):

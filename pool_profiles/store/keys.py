@@ -10,7 +10,7 @@ import re
 
 from ..errors import ValidationError
 
-_SEGMENT = re.compile(r"^[A-Za-z0-9_@+=,-][A-Za-z0-9_.@+=,-]{0,199}$")
+_SEGMENT = re.compile(r"^[A-Za-z0-9_@+=,-][A-Za-z0-9_.@+=,-]{0,199}\Z")  # not "$": "a\n" matches it
 
 
 def check_key(key: str, *, allow_root: bool = False) -> str:

@@ -86,7 +86,19 @@ class StoreConformance:
         assert store.read_versioned("nope.json").version is None
 
     def test_keys_cannot_escape_root(self, store: Store) -> None:
-        for bad in ["../x", "a/../../x", "a/./b", "/", "", ".hidden", "a//b/..", "a\\b", "a/\x00"]:
+        for bad in [
+            "../x",
+            "a/../../x",
+            "a/./b",
+            "/",
+            "",
+            ".hidden",
+            "a//b/..",
+            "a\\b",
+            "a/\x00",
+            "a\n",
+            "a\n/b",
+        ]:
             with pytest.raises(ValidationError):
                 store.write_bytes(bad, b"x")
 
