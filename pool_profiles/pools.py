@@ -54,6 +54,12 @@ class _BadShape(Exception):
 # -- names and keys ----------------------------------------------------------------
 
 
+# Names Windows treats as devices whatever the extension ("CON.png" is the console).
+_DEVICE_NAMES = frozenset(
+    ["CON", "PRN", "AUX", "NUL"] + [f"{d}{i}" for d in ("COM", "LPT") for i in range(10)]
+)
+
+
 def check_blob_name(name: object) -> str:
     """A blob name read from a request or any manifest: a plain file name, no path."""
     if (
@@ -61,6 +67,7 @@ def check_blob_name(name: object) -> str:
         or not _BLOB_NAME.match(name)
         or ".." in name
         or not name.lower().endswith(IMAGE_EXTS)
+        or name.split(".", 1)[0].upper() in _DEVICE_NAMES
     ):
         raise ValidationError(f"bad blob name {repr(name)[:80]}", code="bad_blob_name")
     return name

@@ -328,6 +328,16 @@ def hostile(kind: str, image_bomb: bytes) -> bytes:
         return b"this is not a zip"
     if kind == "bad_json":
         return zip_with([("pool/manifest.json", b"{ not json")])
+    if kind == "case_twins":  # one file on Windows/macOS disks: a slot loses its image
+        return zip_with(
+            [
+                ("pool/manifest.json", manifest_for("a.png", "A.png")),
+                ("pool/a.png", ok),
+                ("pool/A.png", png((0, 255, 0))),
+            ]
+        )
+    if kind == "device_name":  # CON, NUL, COM1...: devices, not files, on Windows
+        return zip_with([("pool/manifest.json", manifest_for("CON.png")), ("pool/CON.png", ok)])
     if kind == "deep_json":  # json.loads raises RecursionError
         deep = b"[" * 100_000 + b"]" * 100_000
         return zip_with([("pool/manifest.json", deep), ("pool/a.png", ok)])
@@ -356,6 +366,8 @@ MORE_HOSTILE = [
     "bad_json",
     "deep_json",
     "deep_meta",
+    "case_twins",
+    "device_name",
 ]
 
 

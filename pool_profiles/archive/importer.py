@@ -169,6 +169,7 @@ def _plan(
     seen: set[str] = set()
     meta_info = manifest_info = None
     blobs: dict[str, zipfile.ZipInfo] = {}
+    folded: dict[str, str] = {}  # case-insensitive disks (Windows, macOS) see one file
     for info in infos:
         name = info.filename
         _check_member_name(name)
@@ -192,6 +193,13 @@ def _plan(
                 raise ValidationError(
                     f"zip member {name!r} is not a pool file: {exc.message}", code="bad_zip"
                 ) from exc
+            twin = folded.setdefault(blob.casefold(), blob)
+            if twin != blob:
+                raise ValidationError(
+                    f"zip has both {twin!r} and {blob!r}: names may differ only in case "
+                    "on some disks",
+                    code="bad_zip",
+                )
             blobs[blob] = info
         else:
             raise ValidationError(f"zip has an unexpected member {name!r}", code="bad_zip")
