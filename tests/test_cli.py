@@ -278,3 +278,21 @@ def test_serve_on_a_busy_port_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1
     assert len(err) == 1 and "address already in use" in err[0]
+
+
+def test_core_and_cli_import_no_server_torch_or_comfy():
+    # The core is pure: aiohttp, torch, numpy and ComfyUI belong to the layers above.
+    code = (
+        "import sys\n"
+        "import pool_profiles.pools, pool_profiles.registry, pool_profiles.archive\n"
+        "import pool_profiles.transfer, pool_profiles.check, pool_profiles.config\n"
+        "import pool_profiles.imaging, pool_profiles.backends, pool_profiles.cli\n"
+        "pool_profiles.cli.build_parser()\n"
+        "heavy = ('aiohttp', 'torch', 'numpy', 'comfy', 'folder_paths', 'server', 'nodes')\n"
+        "ours = ('pool_profiles.server', 'pool_profiles.nodes', 'pool_profiles.comfy')\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in heavy or m.startswith(ours)]\n"
+        "print(sorted(bad))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
