@@ -268,6 +268,20 @@ def test_is_changed_tracks_slot_image_mask_label(node_store):
     ) != GridImagePool.IS_CHANGED(index=-1, pool_id="other")
 
 
+def test_is_changed_tracks_count(node_store):
+    # `count` is an output too: a cached run must not keep an old count when images
+    # are added or removed around a forced slot.
+    pid = pool_id()
+    pools.add_image(node_store, pid, encode(rgb_noise(4, 4, 1)))
+    pools.add_image(node_store, pid, encode(rgb_noise(4, 4, 2)))
+    t0 = GridImagePool.IS_CHANGED(index=0, pool_id=pid)
+    pools.add_image(node_store, pid, encode(rgb_noise(4, 4, 3)))
+    t1 = GridImagePool.IS_CHANGED(index=0, pool_id=pid)
+    assert t1 != t0 and run(pool_id=pid, index=0)[3] == 3
+    pools.remove_slot(node_store, pid, 2)
+    assert GridImagePool.IS_CHANGED(index=0, pool_id=pid) not in (t1,)
+
+
 def test_is_changed_when_profile_linked(node_store):
     entry = registry.create_profile(node_store, "Linked")
     # ComfyUI passes None for a linked input: a constant here, the profile node tracks it.
