@@ -180,3 +180,11 @@ def test_scrub_removes_user_info_from_any_url_in_a_message():
 
     text = 'Could not connect to "http://AKIA:s3cr3t@host:9000/b" or s3://k:v@bucket/x'
     assert scrub(text) == 'Could not connect to "http://host:9000/b" or s3://bucket/x'
+
+
+def test_local_store_on_a_file_is_a_config_error(tmp_path):
+    afile = tmp_path / "not-a-folder"
+    afile.write_text("x")
+    with pytest.raises(ConfigError) as err:
+        open_configured(StoreConfig(str(afile), {}, "test"))
+    assert str(afile) in str(err.value) and "(from test)" in str(err.value)

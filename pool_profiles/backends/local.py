@@ -74,7 +74,14 @@ class LocalStore(Store):
         return os.path.normpath(self.path(key))
 
     def check(self) -> None:
-        os.makedirs(self.root, exist_ok=True)
+        try:
+            os.makedirs(self.root, exist_ok=True)
+        except OSError as exc:  # a file in the way, no permission, a read-only disk
+            raise ConfigError(
+                f"local store {self.root} cannot be created: {exc.strerror or exc}"
+            ) from exc
+        if not os.path.isdir(self.root):
+            raise ConfigError(f"local store {self.root} is not a folder")
         if not os.access(self.root, os.W_OK):
             raise ConfigError(f"local store {self.root} is not writable")
 
