@@ -334,6 +334,22 @@ async def test_cross_origin_writes_and_foreign_hosts_are_refused(aiohttp_client,
     assert resp.status == 200
 
 
+async def test_writes_from_an_opaque_origin_are_refused(aiohttp_client, store):
+    # A sandboxed iframe or a data: URL on any web page sends "Origin: null"; a
+    # multipart POST needs no CORS preflight, so it would reach the store.
+    client = await aiohttp_client(make_app(store, loopback_only=True))
+    headers = {"Origin": "null"}
+    resp = await client.post(
+        "/grid_pool/add", data=form(pool_id=POOL, image=png()), headers=headers
+    )
+    assert (await refused(resp, 403))["code"] == "forbidden_origin"
+    good = zip_of({"profile_meta.json": b'{"name": "x"}', "pool/img_1.png": png()})
+    resp = await client.post("/grid_pool/profiles/import", data=form(file=good), headers=headers)
+    await refused(resp, 403)
+    assert store.walk("") == []
+    assert (await client.get("/grid_pool/profiles/list", headers=headers)).status == 200
+
+
 async def test_the_page_is_served(aiohttp_client, store):
     client = await aiohttp_client(make_app(store))
     resp = await client.get("/")

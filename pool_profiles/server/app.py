@@ -27,9 +27,10 @@ def _host_only(host: str) -> str:
 @web.middleware
 async def same_origin_writes(request: web.Request, handler: Handler) -> web.StreamResponse:
     # A web page elsewhere may POST a form here without a CORS preflight: refuse
-    # writes whose Origin is not this server.
+    # writes whose Origin is not this server. "null" (sandboxed iframes, data: URLs)
+    # is refused too: this server's own page always sends its real origin.
     origin = request.headers.get("Origin")
-    if request.method not in SAFE_METHODS and origin and origin != "null":
+    if request.method not in SAFE_METHODS and origin:
         if urlsplit(origin).netloc.lower() != (request.host or "").lower():
             return json_error(403, "cross-origin requests are not accepted", "forbidden_origin")
     return await handler(request)
