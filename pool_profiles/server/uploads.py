@@ -42,7 +42,7 @@ async def read_json(request: web.Request, max_bytes: int) -> dict[str, Any]:
             raise _too_large("the JSON body", max_bytes)
     try:
         doc = json.loads(bytes(buf).decode("utf-8"))
-        # Valid JSON that is still unusable: a lone "\\udXXX" escape parses into a
+        # Valid JSON that is still unusable: a lone "\udXXX" escape parses into a
         # string that cannot be encoded (and so never stored).
         json.dumps(doc, ensure_ascii=False).encode("utf-8")
     except (ValueError, RecursionError) as exc:
