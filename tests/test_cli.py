@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -296,3 +297,38 @@ def test_core_and_cli_import_no_server_torch_or_comfy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("argv", [["profiles", "list"], ["pool", "list", "p1"]])
+def test_corrupt_document_is_one_error_line_in_a_real_process(tmp_path, argv):
+    # The core also logs the damage (for server logs); the CLI must still say it once.
+    root = tmp_path / "s"
+    (root / "p1").mkdir(parents=True)
+    (root / "profiles.json").write_text('{"profiles": [')
+    (root / "p1" / "manifest.json").write_text('{"slots": [')
+    proc = subprocess.run(
+        [sys.executable, "-m", "pool_profiles.cli", "--store", str(root), *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("pool-profiles: error: ") and "corrupt" in lines[0]
+
+
+def test_cli_log_lines_have_one_prefix(tmp_path):
+    # A generic fsspec store warns that it is single-writer: one "pool-profiles:" only.
+    options = json.dumps({"path": str(tmp_path), "target_protocol": "file"})
+    argv = ["--store", "dir://sub", "--store-options", options, "profiles", "list"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "pool_profiles.cli", *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "POOL_PROFILES_STORE": ""},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "single writer" in proc.stderr
+    assert "pool-profiles: pool-profiles:" not in proc.stderr

@@ -54,10 +54,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Prefixed(logging.Formatter):
+    """Log lines start with "pool-profiles: " once (many messages already do)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        return text if text.startswith("pool-profiles:") else f"pool-profiles: {text}"
+
+
+def _setup_logging(command: str | None) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(_Prefixed("%(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
+    if command != "serve":
+        # The registry logs corrupt documents (for server logs) and raises the same
+        # news as an error, which main() prints: a one-shot command says it once.
+        logging.getLogger("pool_profiles.registry").setLevel(logging.CRITICAL)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="pool-profiles: %(message)s")
     parser = build_parser()
     args = parser.parse_args(argv)
+    _setup_logging(getattr(args, "command", None))
     try:
         return int(args.func(args) or 0)
     except PoolProfilesError as exc:
