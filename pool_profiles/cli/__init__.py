@@ -65,11 +65,11 @@ class _Prefixed(logging.Formatter):
 def _setup_logging(command: str | None) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(_Prefixed("%(message)s"))
-    logging.basicConfig(level=logging.WARNING, handlers=[handler])
     if command != "serve":
         # The registry logs corrupt documents (for server logs) and raises the same
         # news as an error, which main() prints: a one-shot command says it once.
-        logging.getLogger("pool_profiles.registry").setLevel(logging.CRITICAL)
+        handler.addFilter(lambda record: record.name != "pool_profiles.registry")
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
