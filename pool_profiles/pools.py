@@ -20,6 +20,7 @@ import copy
 import hashlib
 import json
 import logging
+import math
 import re
 import time
 import uuid
@@ -37,6 +38,7 @@ log = logging.getLogger("pool_profiles.pools")
 MANIFEST = "manifest.json"
 THUMBS = "thumbs"
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".webp")
+MAX_SEQ = 10**9  # next_seq beyond this is reset (it only makes names readable)
 
 Manifest = dict[str, Any]
 
@@ -126,11 +128,15 @@ def _normalise(doc: Any) -> Manifest:
                 raise _BadShape(f"slot {i} names a bad {field} blob {repr(value)[:80]}") from None
         if not isinstance(slot.get("label"), str):
             slot["label"] = "" if slot.get("label") is None else str(slot["label"])
-        if not isinstance(slot.get("added"), (int, float)) or isinstance(slot["added"], bool):
+        added = slot.get("added")
+        if not isinstance(added, (int, float)) or isinstance(added, bool):
+            slot["added"] = 0
+        elif not math.isfinite(added):  # NaN/Infinity: Python reads them, browsers do not
             slot["added"] = 0
     if not _is_int(doc.get("active")):
         doc["active"] = 0
-    if not _is_int(doc.get("next_seq")) or doc["next_seq"] < 1:
+    # Bounded too: the seq is part of new blob names, which have a length limit.
+    if not _is_int(doc.get("next_seq")) or not 1 <= doc["next_seq"] < MAX_SEQ:
         doc["next_seq"] = len(doc["slots"]) + 1
     return doc
 
@@ -162,6 +168,7 @@ def _rebuild(store: Store, pool_id: str, adding: str | None = None) -> Manifest 
         log.info(
             "pool-profiles: pool %s has no manifest; rebuilt from %d blobs", pool_id, len(slots)
         )
+    seqs = [s for s in seqs if s < MAX_SEQ]
     return {"active": 0, "next_seq": max(seqs + [len(slots)]) + 1, "slots": slots}
 
 

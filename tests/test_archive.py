@@ -338,6 +338,9 @@ def hostile(kind: str, image_bomb: bytes) -> bytes:
         )
     if kind == "device_name":  # CON, NUL, COM1...: devices, not files, on Windows
         return zip_with([("pool/manifest.json", manifest_for("CON.png")), ("pool/CON.png", ok)])
+    if kind == "nan":  # Python reads NaN; browsers' JSON.parse does not
+        doc = b'{"active": 0, "slots": [{"image": "a.png", "added": NaN}]}'
+        return zip_with([("pool/manifest.json", doc), ("pool/a.png", ok)])
     if kind == "deep_json":  # json.loads raises RecursionError
         deep = b"[" * 100_000 + b"]" * 100_000
         return zip_with([("pool/manifest.json", deep), ("pool/a.png", ok)])
@@ -368,6 +371,7 @@ MORE_HOSTILE = [
     "deep_meta",
     "case_twins",
     "device_name",
+    "nan",
 ]
 
 

@@ -673,3 +673,17 @@ def test_earlier_pack_pool_without_manifest(tmp_path):
     store = open_store(str(root))
     view = pools.pool_view(store, "p")
     assert view["count"] == 1 and view["slots"][0]["has_mask"]
+
+
+def test_hostile_numbers_in_a_manifest_do_not_break_adds_or_json(mem):
+    # A hand-edited or imported manifest: NaN is not JSON for browsers, and a huge
+    # next_seq made every new blob name too long, so nothing could be added again.
+    name = "img_0001.png"
+    mem.write_bytes(f"{P}/{name}", png())
+    raw = '{"active": 0, "next_seq": 1%s, "slots": [{"image": "%s", "added": NaN}]}'
+    write_manifest(mem, (raw % ("0" * 200, name)).encode())
+    view = pools.pool_view(mem, P)
+    json.dumps(view, allow_nan=False)  # what the routes send must parse in a browser
+    slot = pools.add_image(mem, P, png((0, 255, 0)))
+    assert slot["index"] == 1 and pools.check_blob_name(slot["image"])
+    json.dumps(pools.pool_view(mem, P), allow_nan=False)
