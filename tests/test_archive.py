@@ -338,6 +338,14 @@ def hostile(kind: str, image_bomb: bytes) -> bytes:
         )
     if kind == "device_name":  # CON, NUL, COM1...: devices, not files, on Windows
         return zip_with([("pool/manifest.json", manifest_for("CON.png")), ("pool/CON.png", ok)])
+    if kind in ("size_lies_small", "size_lies_big"):
+        # The central directory claims a size the member does not have.
+        big = png((1, 2, 3), (300, 300))
+        data = zip_with(
+            [("pool/manifest.json", manifest_for("a.png")), ("pool/a.png", big)],
+            compression=zipfile.ZIP_DEFLATED,
+        )
+        return patch_declared_size(data, "pool/a.png", 10 if kind.endswith("small") else 1 << 31)
     if kind == "nan":  # Python reads NaN; browsers' JSON.parse does not
         doc = b'{"active": 0, "slots": [{"image": "a.png", "added": NaN}]}'
         return zip_with([("pool/manifest.json", doc), ("pool/a.png", ok)])
@@ -372,7 +380,46 @@ MORE_HOSTILE = [
     "case_twins",
     "device_name",
     "nan",
+    "size_lies_small",
+    "size_lies_big",
 ]
+
+
+def patch_declared_size(data: bytes, name: str, size: int) -> bytes:
+    """Rewrite the uncompressed size of `name` in the central directory."""
+    out = bytearray(data)
+    pos = out.find(b"PK\x01\x02")
+    while pos >= 0:
+        name_len = struct.unpack_from("<H", out, pos + 28)[0]
+        if out[pos + 46 : pos + 46 + name_len] == name.encode():
+            struct.pack_into("<I", out, pos + 24, size)
+        pos = out.find(b"PK\x01\x02", pos + 4)
+    return bytes(out)
+
+
+def test_zip64_and_data_descriptor_zips_import(mem):
+    class Unseekable(io.RawIOBase):  # makes zipfile write data descriptors
+        def __init__(self):
+            self.buf = bytearray()
+
+        def writable(self):
+            return True
+
+        def write(self, b):
+            self.buf += b
+            return len(b)
+
+    for force_zip64 in (True, False):
+        sink = Unseekable()
+        with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as z:
+            for name, data in [
+                ("pool/manifest.json", manifest_for("a.png")),
+                ("pool/a.png", png()),
+            ]:
+                with z.open(name, "w", force_zip64=force_zip64) as f:
+                    f.write(data)
+        entry = archive.import_zip(mem, io.BytesIO(bytes(sink.buf)))
+        assert pools.read_blob(mem, entry["id"], "a.png") == png()
 
 
 def assert_refused(store, data: bytes, error=PoolProfilesError) -> PoolProfilesError:
