@@ -146,6 +146,61 @@ def test_gigapixel_headers_rejected(side):
         imaging.inspect_image(png_bomb(side, side, full=False))
 
 
+def header_bomb(fmt: str, width: int = 12000, height: int = 12000) -> bytes:
+    """A small real image of `fmt` whose header claims width x height (144 MP here:
+    between Pillow's warning and its hard limit, so Pillow itself would decode it)."""
+    small = Image.new("L" if fmt == "TIFF" else "RGB", (8, 8))
+    data = bytearray(encode(small, fmt, **({"lossless": True} if fmt == "WEBP" else {})))
+    if fmt == "GIF":  # logical screen and the first frame's descriptor
+        struct.pack_into("<HH", data, 6, width, height)
+        struct.pack_into("<HH", data, data.index(b"\x2c", 13) + 5, width, height)
+    elif fmt == "BMP":
+        struct.pack_into("<ii", data, 18, width, height)
+    elif fmt == "WEBP":  # VP8L: 14 bits width-1, 14 bits height-1 after the 0x2f signature
+        assert data[12:16] == b"VP8L" and data[20] == 0x2F
+        bits = struct.unpack_from("<I", data, 21)[0] & ~((1 << 28) - 1)
+        struct.pack_into("<I", data, 21, bits | (width - 1) | ((height - 1) << 14))
+    elif fmt == "TIFF":  # ImageWidth (256) and ImageLength (257) entries of the first IFD
+        (ifd,) = struct.unpack_from("<I", data, 4)
+        (count,) = struct.unpack_from("<H", data, ifd)
+        for i in range(count):
+            at = ifd + 2 + 12 * i
+            tag, kind = struct.unpack_from("<HH", data, at)
+            if tag in (256, 257):
+                value = width if tag == 256 else height
+                struct.pack_into("<I" if kind == 4 else "<H", data, at + 8, value)
+    return bytes(data)
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "BMP", "WEBP", "TIFF"])
+def test_other_formats_with_huge_headers_refused_before_decoding(fmt, monkeypatch):
+    bomb = header_bomb(fmt)
+    with pytest.warns(Image.DecompressionBombWarning), Image.open(io.BytesIO(bomb)) as img:
+        assert img.size == (12000, 12000)  # the header really claims 144 MP
+
+    def no_decode(self, *a, **kw):
+        raise AssertionError("decoded a bomb")
+
+    monkeypatch.setattr(Image.Image, "load", no_decode)
+    monkeypatch.setattr("PIL.ImageFile.ImageFile.load", no_decode)
+    for fn in (imaging.inspect_image, imaging.prepare_for_storage, imaging.make_thumbnail):
+        with pytest.raises(ValidationError) as err:
+            fn(bomb)
+        assert err.value.code == "too_many_pixels"
+    with pytest.raises(ValidationError):
+        imaging.mask_from_upload(bomb)
+
+
+def test_animated_gif_is_stored_as_its_first_frame():
+    frames = [Image.new("RGB", (8, 6), (i * 60, 0, 0)) for i in range(4)]
+    buf = io.BytesIO()
+    frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:])
+    stored, info = imaging.prepare_for_storage(buf.getvalue())
+    assert info.ext == ".png"
+    with Image.open(io.BytesIO(stored)) as img:
+        assert getattr(img, "n_frames", 1) == 1 and img.convert("RGB").getpixel((0, 0))[0] == 0
+
+
 # -- storage -----------------------------------------------------------------------
 
 
