@@ -278,7 +278,7 @@ def _names_listed(manifest: bytes | None, pool_id: str, keys: list[str]) -> bool
         return True
     try:
         doc = json.loads(manifest.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return True
     slots = doc.get("slots") if isinstance(doc, dict) else None
     listed = set(keys)
