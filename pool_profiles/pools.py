@@ -312,12 +312,13 @@ def thumbnail(store: Store, pool_id: str, name: str) -> bytes:
 
 
 def change_token(store: Store, pool_id: str, index: int) -> str:
-    """For IS_CHANGED: one manifest read; changes when the chosen slot, its image, its
-    mask or its label changes."""
+    """For IS_CHANGED: one manifest read; changes when anything a pool node outputs
+    changes: the chosen slot, its image, its mask, its label, or the slot count."""
     m = read_manifest(store, pool_id)
     idx = resolve_index(m, index)
     slot = m["slots"][idx] if idx is not None else {}
-    parts = [pool_id, idx, slot.get("image"), slot.get("mask"), slot.get("label")]
+    count = len(m["slots"])
+    parts = [pool_id, idx, count, slot.get("image"), slot.get("mask"), slot.get("label")]
     return hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()
 
 

@@ -493,6 +493,17 @@ def test_change_token(store):
     assert pools.change_token(store, "other", -1) != pools.change_token(store, "empty", -1)
 
 
+def test_change_token_follows_the_count(store):
+    # `count` is an output too: a fixed slot's token changes when another slot comes or goes.
+    pools.add_image(store, P, png())
+    t0 = pools.change_token(store, P, 0)
+    pools.add_image(store, P, png())
+    t1 = pools.change_token(store, P, 0)
+    assert t1 != t0
+    pools.remove_slot(store, P, 1)
+    assert pools.change_token(store, P, 0) == t0
+
+
 def test_change_token_is_one_read(mem, monkeypatch):
     pools.add_image(mem, P, png())
     calls = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -122,14 +121,7 @@ class GridImagePool:
         try:
             pid = effective_pool(pool_id, None if profile is _NOT_CONNECTED else profile)
             store = runtime.get_store()
-            # One manifest read. What pools.change_token covers (the chosen slot, its
-            # image, mask and label) plus the slot count, which is an output too.
-            manifest = pools.read_manifest(store, pid)
-            idx = pools.resolve_index(manifest, int(index))
-            slots = manifest.get("slots") or []
-            slot = slots[idx] if idx is not None else {}
-            parts = [pid, idx, len(slots), slot.get("image"), slot.get("mask"), slot.get("label")]
-            return json.dumps(parts)
+            return f"{pid}:{pools.change_token(store, pid, int(index))}"
         except Exception as exc:  # run() reports it properly; never cache a failure
             log.debug("pool-profiles: IS_CHANGED failed: %s", exc)
             return float("nan")  # NaN never equals itself: ComfyUI re-runs the node
