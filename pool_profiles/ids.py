@@ -29,7 +29,8 @@ def new_id() -> str:
 
 
 def _has_control(text: str) -> bool:
-    return any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in text)
+    # "Cs": a lone surrogate (e.g. from a mis-decoded command line) cannot be stored as UTF-8.
+    return any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") for ch in text)
 
 
 def clean_name(value: object) -> str:
@@ -44,7 +45,7 @@ def clean_name(value: object) -> str:
             f"profile name is {len(name)} characters long; at most {NAME_MAX}", code="bad_name"
         )
     if _has_control(name):
-        raise ValidationError("profile name contains control characters", code="bad_name")
+        raise ValidationError("profile name contains control or invalid characters", code="bad_name")
     return name
 
 
@@ -58,7 +59,7 @@ def clean_label(value: object) -> str:
     if len(label) > LABEL_MAX:
         raise ValidationError(f"label is longer than {LABEL_MAX} characters", code="bad_label")
     if _has_control(label):
-        raise ValidationError("label contains control characters", code="bad_label")
+        raise ValidationError("label contains control or invalid characters", code="bad_label")
     return label
 
 

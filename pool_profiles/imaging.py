@@ -23,7 +23,7 @@ ENV_MAX_BYTES = "POOL_PROFILES_MAX_UPLOAD_BYTES"
 ALLOWED_FORMATS = ("PNG", "JPEG", "MPO", "WEBP", "GIF", "BMP", "TIFF")
 _KEEP_AS_IS = {"PNG": ".png", "JPEG": ".jpg", "MPO": ".jpg", "WEBP": ".webp"}
 # Modes PNG can hold; anything else (CMYK, YCbCr, F, ...) is converted first.
-_PNG_MODES = {"1", "L", "LA", "I", "I;16", "P", "RGB", "RGBA"}
+_PNG_MODES = {"1", "L", "LA", "I;16", "P", "RGB", "RGBA"}
 
 
 @dataclass(frozen=True)
@@ -134,6 +134,20 @@ def inspect_image(data: bytes, limits: ImageLimits | None = None) -> ImageInfo:
         return ImageInfo(fmt, img.width, img.height, _KEEP_AS_IS.get(fmt, ".png"))
 
 
+def _high_depth_to_png_mode(img: Image.Image) -> Image.Image:
+    """32-bit integer and float images (TIFF) have no PNG mode: 16-bit grey when the
+    values fit (lossless), else the value range stretched to 8-bit grey."""
+    if img.mode not in ("I", "F") and not img.mode.startswith("I;32"):
+        return img
+    if img.mode != "F":
+        img = img.convert("I")
+    lo, hi = img.getextrema()
+    if img.mode == "I" and lo >= 0 and hi <= 0xFFFF:
+        return img.convert("I;16")
+    scale = 255.0 / (hi - lo) if hi > lo else 0.0
+    return img.point(lambda v: v * scale - lo * scale).convert("L")
+
+
 def prepare_for_storage(data: bytes, limits: ImageLimits | None = None) -> tuple[bytes, ImageInfo]:
     """Validate and return (bytes to store, info). Stored losslessly: PNG/JPEG/WEBP bytes are
     kept as uploaded; other formats are converted to PNG."""
@@ -143,7 +157,7 @@ def prepare_for_storage(data: bytes, limits: ImageLimits | None = None) -> tuple
         return bytes(data), info
     with _open_checked(data, lim) as img:
         _decode(img)
-        frame = img
+        frame = _high_depth_to_png_mode(img)
         if frame.mode not in _PNG_MODES:
             has_alpha = "A" in frame.getbands() or "transparency" in frame.info
             frame = frame.convert("RGBA" if has_alpha else "RGB")

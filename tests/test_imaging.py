@@ -7,6 +7,7 @@ import io
 import struct
 import zlib
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -288,3 +289,23 @@ def test_mask_rejects_non_images_and_big_uploads():
         imaging.mask_from_upload(b"not a mask")
     with pytest.raises(TooLargeError):
         imaging.mask_from_upload(png(), ImageLimits(max_bytes=5))
+
+
+@pytest.mark.parametrize(
+    "values, mode",
+    [
+        (np.arange(16, dtype=np.int32).reshape(4, 4) * 1000, "I;16"),  # fits 16 bits: lossless
+        (np.arange(16, dtype=np.int32).reshape(4, 4) * 100000, "L"),  # stretched to 8 bits
+        (np.linspace(0, 1, 16, dtype=np.float32).reshape(4, 4), "L"),
+    ],
+)
+def test_high_depth_tiffs_are_stored_as_png(values, mode):
+    buf = io.BytesIO()
+    Image.fromarray(values).save(buf, "TIFF")
+    stored, info = imaging.prepare_for_storage(buf.getvalue())
+    with Image.open(io.BytesIO(stored)) as img:
+        assert (info.format, img.format, img.mode, img.size) == ("PNG", "PNG", mode, (4, 4))
+        px = np.array(img).ravel()
+    assert px[0] < px[5] < px[15]  # order of values kept
+    if mode == "I;16":
+        assert list(px) == list(values.ravel())

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from PIL import Image
 
-from pool_profiles import pools, registry
+from pool_profiles import ids, pools, registry
 from pool_profiles.errors import (
     ConflictError,
     CorruptDataError,
@@ -405,3 +405,13 @@ def test_earlier_pack_registry_on_disk(tmp_path):
     assert registry.list_profiles(store) == reg["profiles"]
     registry.rename_profile(store, "id1", "setB")
     assert json.loads((root / "profiles.json").read_text())["profiles"][0]["name"] == "setB"
+
+
+@pytest.mark.parametrize("bad", ["a\ud800b", "\udcff"])
+def test_names_and_labels_that_cannot_be_stored_are_refused(store, bad):
+    # A lone surrogate (a mis-decoded command-line byte) cannot be written as UTF-8.
+    with pytest.raises(ValidationError):
+        registry.create_profile(store, bad)
+    with pytest.raises(ValidationError):
+        ids.clean_label(bad)
+    assert registry.list_profiles(store) == []
