@@ -45,7 +45,9 @@ def clean_name(value: object) -> str:
             f"profile name is {len(name)} characters long; at most {NAME_MAX}", code="bad_name"
         )
     if _has_control(name):
-        raise ValidationError("profile name contains control or invalid characters", code="bad_name")
+        raise ValidationError(
+            "profile name contains control or invalid characters", code="bad_name"
+        )
     return name
 
 
@@ -61,6 +63,15 @@ def clean_label(value: object) -> str:
     if _has_control(label):
         raise ValidationError("label contains control or invalid characters", code="bad_label")
     return label
+
+
+def tidy_label(value: object) -> str:
+    """A label read from data we did not write (an imported manifest): made valid
+    instead of refused, so a zip is not rejected for its captions."""
+    if not isinstance(value, str):
+        return ""
+    kept = "".join(" " if _has_control(ch) else ch for ch in value)
+    return kept.strip()[:LABEL_MAX]
 
 
 def same_name(a: str, b: str) -> bool:

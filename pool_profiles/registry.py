@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -138,9 +139,21 @@ def _now(ts: float | None) -> float:
 # -- reading -----------------------------------------------------------------------
 
 
+def _public(entry: Profile) -> Profile:
+    """A copy fit to hand out: a hand-edited `created` of NaN or text would make the
+    JSON sent to browsers invalid."""
+    out = dict(entry)
+    created = out.get("created")
+    if not isinstance(created, (int, float)) or isinstance(created, bool):
+        out["created"] = 0
+    elif not math.isfinite(created):
+        out["created"] = 0
+    return out
+
+
 def list_profiles(store: Store) -> list[Profile]:
     """All entries (missing registry: []). Corrupt: quarantined copy + CorruptDataError."""
-    return [dict(e) for e in _load(store) if _usable(e)]
+    return [_public(e) for e in _load(store) if _usable(e)]
 
 
 def get_profile(store: Store, pid: str) -> Profile:
@@ -149,7 +162,7 @@ def get_profile(store: Store, pid: str) -> Profile:
     entry = _find(_load(store), pid)
     if entry is None:
         raise NotFoundError(f"no profile with id {pid!r}")
-    return dict(entry)
+    return _public(entry)
 
 
 def find_by_name(store: Store, name: str) -> Profile | None:
@@ -160,7 +173,7 @@ def find_by_name(store: Store, name: str) -> Profile | None:
     # Old data may hold case twins: an exact match wins over a case-insensitive one.
     exact = next((e for e in entries if e["name"].strip() == name.strip()), None)
     found = exact or _name_holder(entries, name)
-    return dict(found) if found else None
+    return _public(found) if found else None
 
 
 # -- changing ----------------------------------------------------------------------

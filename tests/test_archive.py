@@ -217,6 +217,25 @@ def test_earlier_pack_zip_imports(store):
     ]
 
 
+def test_imported_labels_are_tidied_not_refused(mem):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("profile_meta.json", json.dumps({"name": "Captions"}))
+        slots = [
+            {"image": "img_0001.png", "label": "line one\nline\x00two\u202e"},
+            {"image": "img_0002.png", "label": "x" * 5000},
+            {"image": "img_0003.png"},
+        ]
+        z.writestr("pool/manifest.json", json.dumps({"active": 0, "slots": slots}))
+        for i in (1, 2, 3):
+            z.writestr(f"pool/img_000{i}.png", png())
+    entry = archive.import_zip(mem, io.BytesIO(buf.getvalue()))
+    labels = [s["label"] for s in pools.pool_view(mem, entry["id"])["slots"]]
+    assert labels[0] == "line one line two"
+    assert labels[1] == "x" * 200
+    assert labels[2] == ""
+
+
 def test_earlier_pack_zip_without_manifest_imports(mem):
     entry = archive.import_zip(mem, io.BytesIO(earlier_zip(with_manifest=False)))
     view = pools.pool_view(mem, entry["id"])

@@ -415,3 +415,14 @@ def test_names_and_labels_that_cannot_be_stored_are_refused(store, bad):
     with pytest.raises(ValidationError):
         ids.clean_label(bad)
     assert registry.list_profiles(store) == []
+
+
+def test_hand_edited_created_times_are_handed_out_as_numbers(store):
+    raw = {
+        "profiles": [{"id": "a", "name": "A", "created": float("nan")}, {"id": "b", "name": "B"}]
+    }
+    store.write_bytes("profiles.json", json.dumps(raw).encode())
+    listed = registry.list_profiles(store)
+    assert [p["created"] for p in listed] == [0, 0]
+    json.dumps(listed, allow_nan=False)  # valid JSON for browsers
+    assert registry.get_profile(store, "a")["created"] == 0

@@ -154,6 +154,7 @@ def _check_manifest(doc: Any, blobs: dict[str, zipfile.ZipInfo]) -> dict[str, An
         label = slot.get("label")
         if label is not None and not isinstance(label, str):
             raise ValidationError(f"pool/manifest.json: slot {i} label is not text", code="bad_zip")
+        slot["label"] = ids.tidy_label(label)
     doc = dict(doc, slots=slots)
     active = doc.get("active")
     if not isinstance(active, int) or isinstance(active, bool) or not 0 <= active < len(slots):
