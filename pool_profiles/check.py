@@ -293,7 +293,7 @@ def _check_pool(
         if repair and _old_enough(item, now, grace) and _still_unused(store, pid, item.name):
             store.delete(key)
             with contextlib.suppress(PoolProfilesError):
-                store.delete(f"{pid}/{pools.THUMBS}/{item.name}.webp")
+                store.delete(pools.thumb_key(pid, item.name))
                 thumbs.pop(f"{item.name}.webp", None)
             issue.repaired = True
 
@@ -301,7 +301,7 @@ def _check_pool(
     for name in sorted(images):
         if f"{name}.webp" in thumbs:
             continue
-        key = f"{pid}/{pools.THUMBS}/{name}.webp"
+        key = pools.thumb_key(pid, name)
         issue = report.add("missing_thumbnail", pid, key, f"{key} is missing", INFO)
         if repair:
             try:

@@ -20,204 +20,42 @@ import copy
 import hashlib
 import json
 import logging
-import math
-import re
 import time
-import uuid
-from collections.abc import Callable
 from typing import Any, TypeVar
 
-from .errors import CorruptDataError, NotFoundError, ValidationError
+from .blobs import (
+    IMAGE_EXTS,
+    MANIFEST,
+    THUMBS,
+    blob_key,
+    check_blob_name,
+    new_image_name,
+    new_mask_name,
+    thumb_key,
+)
+from .errors import NotFoundError, ValidationError
 from .ids import check_id, clean_label
 from .imaging import ImageLimits, make_thumbnail, mask_from_upload, prepare_for_storage
-from .registry import corrupt_error
+from .manifest import (
+    Manifest,
+    is_int,
+    read_manifest,
+    update_manifest,
+)
 from .store import Store
 
 log = logging.getLogger("pool_profiles.pools")
 
-MANIFEST = "manifest.json"
-THUMBS = "thumbs"
-IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".webp")
-MAX_SEQ = 10**9  # next_seq beyond this is reset (it only makes names readable)
+# Re-exported: callers know these as pools.*
+__all__ = ["IMAGE_EXTS", "MANIFEST", "THUMBS", "blob_key", "check_blob_name", "thumb_key"]
 
-Manifest = dict[str, Any]
 
 T = TypeVar("T")
-
-_BLOB_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z")
-# Mask blobs: the earlier pack's "<stem>.mask.png" and ours "<stem>.mask-<hex>.png".
-_MASK_NAME = re.compile(r"^(?P<stem>.+)\.mask(?:-[0-9a-f]+)?\.png$", re.IGNORECASE)
-
-
-class _BadShape(Exception):
-    """A manifest that parses but is not a manifest (internal)."""
-
-
-# -- names and keys ----------------------------------------------------------------
-
-
-# Names Windows treats as devices whatever the extension ("CON.png" is the console).
-_DEVICE_NAMES = frozenset(
-    ["CON", "PRN", "AUX", "NUL"] + [f"{d}{i}" for d in ("COM", "LPT") for i in range(10)]
-)
-
-
-def check_blob_name(name: object) -> str:
-    """A blob name read from a request or any manifest: a plain file name, no path."""
-    if (
-        not isinstance(name, str)
-        or not _BLOB_NAME.match(name)
-        or ".." in name
-        or not name.lower().endswith(IMAGE_EXTS)
-        or name.split(".", 1)[0].upper() in _DEVICE_NAMES
-    ):
-        raise ValidationError(f"bad blob name {repr(name)[:80]}", code="bad_blob_name")
-    return name
-
-
-def blob_key(pool_id: str, name: str) -> str:
-    """Store key of a blob (both parts checked)."""
-    return f"{check_id(pool_id, 'pool id')}/{check_blob_name(name)}"
-
-
-def _manifest_key(pool_id: str) -> str:
-    return f"{check_id(pool_id, 'pool id')}/{MANIFEST}"
-
-
-def _thumb_key(pool_id: str, name: str) -> str:
-    return f"{check_id(pool_id, 'pool id')}/{THUMBS}/{check_blob_name(name)}.webp"
-
-
-def _new_image_name(seq: int, ext: str) -> str:
-    return f"img_{max(seq, 0):04d}_{uuid.uuid4().hex[:8]}{ext}"
-
-
-def _new_mask_name(image: str) -> str:
-    stem = image.rsplit(".", 1)[0]
-    name = f"{stem}.mask-{uuid.uuid4().hex[:8]}.png"
-    return name if _BLOB_NAME.match(name) else f"mask_{uuid.uuid4().hex}.png"
-
-
-# -- manifest shape ----------------------------------------------------------------
-
-
-def _empty() -> Manifest:
-    return {"active": 0, "next_seq": 1, "slots": []}
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _normalise(doc: Any) -> Manifest:
-    """Check a parsed manifest in place (names included) and fill defaults; unknown
-    keys stay. Structural damage or a bad blob name raises _BadShape."""
-    if not isinstance(doc, dict) or not isinstance(doc.get("slots"), list):
-        raise _BadShape('expected {"slots": [...]}')
-    for i, slot in enumerate(doc["slots"]):
-        if not isinstance(slot, dict):
-            raise _BadShape(f"slot {i} is not an object")
-        for field in ("image", "mask"):
-            value = slot.get(field)
-            if field == "mask" and value in (None, ""):
-                slot["mask"] = None
-                continue
-            try:
-                check_blob_name(value)
-            except ValidationError:
-                raise _BadShape(f"slot {i} names a bad {field} blob {repr(value)[:80]}") from None
-        if not isinstance(slot.get("label"), str):
-            slot["label"] = "" if slot.get("label") is None else str(slot["label"])
-        added = slot.get("added")
-        if not isinstance(added, (int, float)) or isinstance(added, bool):
-            slot["added"] = 0
-        elif not math.isfinite(added):  # NaN/Infinity: Python reads them, browsers do not
-            slot["added"] = 0
-    if not _is_int(doc.get("active")):
-        doc["active"] = 0
-    # Bounded too: the seq is part of new blob names, which have a length limit.
-    if not _is_int(doc.get("next_seq")) or not 1 <= doc["next_seq"] < MAX_SEQ:
-        doc["next_seq"] = len(doc["slots"]) + 1
-    return doc
-
-
-def _rebuild(store: Store, pool_id: str, adding: str | None = None) -> Manifest | None:
-    """A manifest from the blobs present (labels lost, masks paired by name), or None
-    when the pool holds no images."""
-    names = []
-    for entry in store.listdir(pool_id):
-        if entry.is_dir:
-            continue
-        try:
-            names.append(check_blob_name(entry.name))
-        except ValidationError:
-            continue  # quarantined copies, stray files: not ours to adopt
-    masks = [n for n in names if _MASK_NAME.match(n)]
-    images = sorted(n for n in names if not _MASK_NAME.match(n))
-    if not images:
-        return None
-    slots = []
-    for image in images:
-        stem = image.rsplit(".", 1)[0]
-        exact = f"{stem}.mask.png"
-        paired = sorted(m for m in masks if _MASK_NAME.match(m).group("stem") == stem)
-        mask = exact if exact in paired else (paired[-1] if paired else None)
-        slots.append({"image": image, "mask": mask, "label": "", "added": 0})
-    seqs = [int(m.group(1)) for m in (re.match(r"img_(\d+)", n) for n in images) if m]
-    if any(slot["image"] != adding for slot in slots):  # not just the first add's own blob
-        log.info(
-            "pool-profiles: pool %s has no manifest; rebuilt from %d blobs", pool_id, len(slots)
-        )
-    seqs = [s for s in seqs if s < MAX_SEQ]
-    return {"active": 0, "next_seq": max(seqs + [len(slots)]) + 1, "slots": slots}
-
-
-def read_manifest(store: Store, pool_id: str) -> Manifest:
-    """The manifest (missing: rebuilt from blobs present, or empty). Corrupt: quarantined
-    copy + CorruptDataError. Blob names in it are checked (check_blob_name)."""
-    key = _manifest_key(pool_id)
-    cur = store.read_versioned(key)
-    if cur.data is None:
-        return _rebuild(store, pool_id) or _empty()
-    try:
-        return _normalise(store._parse(key, cur.data))
-    except CorruptDataError as exc:
-        raise corrupt_error(store, key, "not valid JSON", cur.data) from exc
-    except _BadShape as exc:
-        raise corrupt_error(store, key, str(exc), cur.data) from exc
-
-
-def _update(
-    store: Store,
-    pool_id: str,
-    change: Callable[[Manifest], T],
-    *,
-    must_exist: bool = True,
-    adding: str | None = None,
-) -> T:
-    """Versioned manifest update. A missing manifest starts from the rebuilt one (an
-    earlier-pack pool without manifest keeps its images); with `must_exist`, a pool
-    with nothing in it is NotFoundError. Corrupt data is quarantined, never replaced."""
-    key = _manifest_key(pool_id)
-
-    def default() -> Manifest:
-        rebuilt = _rebuild(store, pool_id, adding)
-        if rebuilt is None:
-            if must_exist:
-                raise NotFoundError(f"pool {pool_id!r} has no images")
-            return _empty()
-        return rebuilt
-
-    try:
-        return store.update_json(key, lambda doc: change(_normalise(doc)), default=default)
-    except (CorruptDataError, _BadShape) as exc:
-        why = str(exc) if isinstance(exc, _BadShape) else "not valid JSON"
-        raise corrupt_error(store, key, why, store.read_versioned(key).data) from exc
 
 
 def _check_index(doc: Manifest, index: object) -> int:
     count = len(doc["slots"])
-    if not _is_int(index) or not 0 <= index < count:  # type: ignore[operator]
+    if not is_int(index) or not 0 <= index < count:  # type: ignore[operator]
         raise ValidationError(
             f"slot index {index!r} is out of range (pool has {count} slots)", code="bad_index"
         )
@@ -241,7 +79,7 @@ def _drop_unreferenced(store: Store, pool_id: str, doc: Manifest, names: list[st
             continue
         try:
             store.delete(blob_key(pool_id, name))
-            store.delete(_thumb_key(pool_id, name))
+            store.delete(thumb_key(pool_id, name))
         except Exception as exc:  # an orphan costs space, not correctness
             log.warning("pool-profiles: could not delete %s/%s: %s", pool_id, name, exc)
 
@@ -258,9 +96,9 @@ def resolve_index(manifest: Manifest, index: int) -> int | None:
     count = len(manifest.get("slots") or [])
     if count == 0:
         return None
-    if not _is_int(index) or index < 0:
+    if not is_int(index) or index < 0:
         active = manifest.get("active")
-        index = active if _is_int(active) else 0
+        index = active if is_int(active) else 0
     return max(0, min(int(index), count - 1))
 
 
@@ -299,7 +137,7 @@ def read_blob(store: Store, pool_id: str, name: str) -> bytes:
 
 def thumbnail(store: Store, pool_id: str, name: str) -> bytes:
     """The stored thumbnail of an image blob, made (once) if missing."""
-    key = _thumb_key(pool_id, name)
+    key = thumb_key(pool_id, name)
     try:
         return store.read_bytes(key)
     except FileNotFoundError:
@@ -341,7 +179,7 @@ def add_image(
     stored, info = prepare_for_storage(data, limits)  # refuses before anything is stored
     thumb = make_thumbnail(stored, limits=limits)
     seq = read_manifest(store, pool_id)["next_seq"]  # also: a corrupt pool fails here
-    name = _new_image_name(seq, info.ext)
+    name = new_image_name(seq, info.ext)
     added = time.time() if ts is None else float(ts)
 
     def change(doc: Manifest) -> dict[str, Any]:
@@ -359,8 +197,8 @@ def add_image(
 
     store.write_bytes(blob_key(pool_id, name), stored)
     try:
-        store.write_bytes(_thumb_key(pool_id, name), thumb)
-        return _update(store, pool_id, change, must_exist=False, adding=name)
+        store.write_bytes(thumb_key(pool_id, name), thumb)
+        return update_manifest(store, pool_id, change, must_exist=False, adding=name)
     except BaseException:
         _forget_blob(store, pool_id, name)
         raise
@@ -376,7 +214,7 @@ def _forget_blob(store: Store, pool_id: str, name: str) -> None:
         pass  # the manifest cannot be read (corrupt or gone): our blob is orphaned
     try:
         store.delete(blob_key(pool_id, name))
-        store.delete(_thumb_key(pool_id, name))
+        store.delete(thumb_key(pool_id, name))
     except Exception as exc:
         log.warning("pool-profiles: could not remove orphan %s/%s: %s", pool_id, name, exc)
 
@@ -395,7 +233,7 @@ def remove_slot(store: Store, pool_id: str, index: int) -> Manifest:
         holder["doc"] = doc
         return [slot["image"], slot.get("mask") or ""]
 
-    dropped = _update(store, pool_id, change)
+    dropped = update_manifest(store, pool_id, change)
     _drop_unreferenced(store, pool_id, holder["doc"], dropped)
     return _written(holder)
 
@@ -407,7 +245,7 @@ def set_active(store: Store, pool_id: str, index: int) -> Manifest:
         doc["active"] = _check_index(doc, index)
         holder["doc"] = doc
 
-    _update(store, pool_id, change)
+    update_manifest(store, pool_id, change)
     return _written(holder)
 
 
@@ -419,13 +257,13 @@ def set_label(store: Store, pool_id: str, index: int, label: str) -> Manifest:
         doc["slots"][_check_index(doc, index)]["label"] = text
         holder["doc"] = doc
 
-    _update(store, pool_id, change)
+    update_manifest(store, pool_id, change)
     return _written(holder)
 
 
 def reorder(store: Store, pool_id: str, order: list[int]) -> Manifest:
     """`order` must be a permutation of range(count); the active slot follows its image."""
-    if not isinstance(order, (list, tuple)) or not all(_is_int(i) for i in order):
+    if not isinstance(order, (list, tuple)) or not all(is_int(i) for i in order):
         raise ValidationError("order must be a list of slot indexes", code="bad_order")
     holder: dict[str, Manifest] = {}
 
@@ -441,7 +279,7 @@ def reorder(store: Store, pool_id: str, order: list[int]) -> Manifest:
         doc["active"] = list(order).index(active) if active is not None else 0
         holder["doc"] = doc
 
-    _update(store, pool_id, change)
+    update_manifest(store, pool_id, change)
     return _written(holder)
 
 
@@ -463,14 +301,14 @@ def set_mask(
         if not current["slots"]:
             raise NotFoundError(f"pool {pool_id!r} has no images")
         image = current["slots"][_check_index(current, index)]["image"]
-        new_name = _new_mask_name(image)  # unique per write: masks never overwrite
+        new_name = new_mask_name(image)  # unique per write: masks never overwrite
         store.write_bytes(blob_key(pool_id, new_name), png)
     holder: dict[str, Manifest] = {}
 
     def change(doc: Manifest) -> str:
         slots = doc["slots"]
         if image is None or (
-            _is_int(index) and 0 <= index < len(slots) and slots[index]["image"] == image
+            is_int(index) and 0 <= index < len(slots) and slots[index]["image"] == image
         ):
             slot = slots[_check_index(doc, index)]
         else:
@@ -484,7 +322,7 @@ def set_mask(
         return old
 
     try:
-        old = _update(store, pool_id, change)
+        old = update_manifest(store, pool_id, change)
     except BaseException:
         if new_name:
             _forget_blob(store, pool_id, new_name)

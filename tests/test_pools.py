@@ -223,7 +223,7 @@ def test_add_deletes_blob_when_manifest_update_fails(store, monkeypatch):
     def broken(*a, **kw):
         raise StorageError("manifest write failed")
 
-    monkeypatch.setattr(pools, "_update", broken)
+    monkeypatch.setattr(pools, "update_manifest", broken)
     with pytest.raises(StorageError):
         pools.add_image(store, P, png((1, 2, 3)))
     monkeypatch.undo()
@@ -405,7 +405,7 @@ def test_set_mask_failure_removes_new_blob(mem, monkeypatch):
     def broken(*a, **kw):
         raise StorageError("boom")
 
-    monkeypatch.setattr(pools, "_update", broken)
+    monkeypatch.setattr(pools, "update_manifest", broken)
     with pytest.raises(StorageError):
         pools.set_mask(mem, P, 0, mask_png())
     monkeypatch.undo()

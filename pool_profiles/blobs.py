@@ -1,0 +1,62 @@
+"""Names and keys of a pool's objects. Blob names are made here, unique per write,
+and every name read from a request or from any manifest (ours, the earlier pack's,
+an imported one) is checked here before it becomes a store key."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from .errors import ValidationError
+from .ids import check_id
+
+MANIFEST = "manifest.json"
+THUMBS = "thumbs"
+IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".webp")
+
+BLOB_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z")
+# Mask blobs: the earlier pack's "<stem>.mask.png" and ours "<stem>.mask-<hex>.png".
+MASK_NAME = re.compile(r"^(?P<stem>.+)\.mask(?:-[0-9a-f]+)?\.png$", re.IGNORECASE)
+
+
+# Names Windows treats as devices whatever the extension ("CON.png" is the console).
+_DEVICE_NAMES = frozenset(
+    ["CON", "PRN", "AUX", "NUL"] + [f"{d}{i}" for d in ("COM", "LPT") for i in range(10)]
+)
+
+
+def check_blob_name(name: object) -> str:
+    """A blob name read from a request or any manifest: a plain file name, no path."""
+    if (
+        not isinstance(name, str)
+        or not BLOB_NAME.match(name)
+        or ".." in name
+        or not name.lower().endswith(IMAGE_EXTS)
+        or name.split(".", 1)[0].upper() in _DEVICE_NAMES
+    ):
+        raise ValidationError(f"bad blob name {repr(name)[:80]}", code="bad_blob_name")
+    return name
+
+
+def blob_key(pool_id: str, name: str) -> str:
+    """Store key of a blob (both parts checked)."""
+    return f"{check_id(pool_id, 'pool id')}/{check_blob_name(name)}"
+
+
+def manifest_key(pool_id: str) -> str:
+    return f"{check_id(pool_id, 'pool id')}/{MANIFEST}"
+
+
+def thumb_key(pool_id: str, name: str) -> str:
+    """Store key of an image blob's thumbnail."""
+    return f"{check_id(pool_id, 'pool id')}/{THUMBS}/{check_blob_name(name)}.webp"
+
+
+def new_image_name(seq: int, ext: str) -> str:
+    return f"img_{max(seq, 0):04d}_{uuid.uuid4().hex[:8]}{ext}"
+
+
+def new_mask_name(image: str) -> str:
+    stem = image.rsplit(".", 1)[0]
+    name = f"{stem}.mask-{uuid.uuid4().hex[:8]}.png"
+    return name if BLOB_NAME.match(name) else f"mask_{uuid.uuid4().hex}.png"

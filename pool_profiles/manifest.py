@@ -1,0 +1,149 @@
+"""A pool's manifest: its shape (checked on every read, unknown keys kept), the
+rebuild of a missing one from the blobs present, and versioned updates. A corrupt
+manifest is kept aside and reported, never rebuilt (that would lose every label)."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from .blobs import (
+    MASK_NAME,
+    check_blob_name,
+    manifest_key,
+)
+from .errors import CorruptDataError, NotFoundError, ValidationError
+from .registry import corrupt_error
+from .store import Store
+
+log = logging.getLogger("pool_profiles.pools")
+
+MAX_SEQ = 10**9  # next_seq beyond this is reset (it only makes names readable)
+
+Manifest = dict[str, Any]
+
+T = TypeVar("T")
+
+
+class _BadShape(Exception):
+    """A manifest that parses but is not a manifest (internal)."""
+
+
+# -- manifest shape ----------------------------------------------------------------
+
+
+def empty_manifest() -> Manifest:
+    return {"active": 0, "next_seq": 1, "slots": []}
+
+
+def is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _normalise(doc: Any) -> Manifest:
+    """Check a parsed manifest in place (names included) and fill defaults; unknown
+    keys stay. Structural damage or a bad blob name raises _BadShape."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("slots"), list):
+        raise _BadShape('expected {"slots": [...]}')
+    for i, slot in enumerate(doc["slots"]):
+        if not isinstance(slot, dict):
+            raise _BadShape(f"slot {i} is not an object")
+        for field in ("image", "mask"):
+            value = slot.get(field)
+            if field == "mask" and value in (None, ""):
+                slot["mask"] = None
+                continue
+            try:
+                check_blob_name(value)
+            except ValidationError:
+                raise _BadShape(f"slot {i} names a bad {field} blob {repr(value)[:80]}") from None
+        if not isinstance(slot.get("label"), str):
+            slot["label"] = "" if slot.get("label") is None else str(slot["label"])
+        added = slot.get("added")
+        if not isinstance(added, (int, float)) or isinstance(added, bool):
+            slot["added"] = 0
+        elif not math.isfinite(added):  # NaN/Infinity: Python reads them, browsers do not
+            slot["added"] = 0
+    if not is_int(doc.get("active")):
+        doc["active"] = 0
+    # Bounded too: the seq is part of new blob names, which have a length limit.
+    if not is_int(doc.get("next_seq")) or not 1 <= doc["next_seq"] < MAX_SEQ:
+        doc["next_seq"] = len(doc["slots"]) + 1
+    return doc
+
+
+def _rebuild(store: Store, pool_id: str, adding: str | None = None) -> Manifest | None:
+    """A manifest from the blobs present (labels lost, masks paired by name), or None
+    when the pool holds no images."""
+    names = []
+    for entry in store.listdir(pool_id):
+        if entry.is_dir:
+            continue
+        try:
+            names.append(check_blob_name(entry.name))
+        except ValidationError:
+            continue  # quarantined copies, stray files: not ours to adopt
+    masks = [n for n in names if MASK_NAME.match(n)]
+    images = sorted(n for n in names if not MASK_NAME.match(n))
+    if not images:
+        return None
+    slots = []
+    for image in images:
+        stem = image.rsplit(".", 1)[0]
+        exact = f"{stem}.mask.png"
+        paired = sorted(m for m in masks if MASK_NAME.match(m).group("stem") == stem)
+        mask = exact if exact in paired else (paired[-1] if paired else None)
+        slots.append({"image": image, "mask": mask, "label": "", "added": 0})
+    seqs = [int(m.group(1)) for m in (re.match(r"img_(\d+)", n) for n in images) if m]
+    if any(slot["image"] != adding for slot in slots):  # not just the first add's own blob
+        log.info(
+            "pool-profiles: pool %s has no manifest; rebuilt from %d blobs", pool_id, len(slots)
+        )
+    seqs = [s for s in seqs if s < MAX_SEQ]
+    return {"active": 0, "next_seq": max(seqs + [len(slots)]) + 1, "slots": slots}
+
+
+def read_manifest(store: Store, pool_id: str) -> Manifest:
+    """The manifest (missing: rebuilt from blobs present, or empty). Corrupt: quarantined
+    copy + CorruptDataError. Blob names in it are checked (check_blob_name)."""
+    key = manifest_key(pool_id)
+    cur = store.read_versioned(key)
+    if cur.data is None:
+        return _rebuild(store, pool_id) or empty_manifest()
+    try:
+        return _normalise(store._parse(key, cur.data))
+    except CorruptDataError as exc:
+        raise corrupt_error(store, key, "not valid JSON", cur.data) from exc
+    except _BadShape as exc:
+        raise corrupt_error(store, key, str(exc), cur.data) from exc
+
+
+def update_manifest(
+    store: Store,
+    pool_id: str,
+    change: Callable[[Manifest], T],
+    *,
+    must_exist: bool = True,
+    adding: str | None = None,
+) -> T:
+    """Versioned manifest update. A missing manifest starts from the rebuilt one (an
+    earlier-pack pool without manifest keeps its images); with `must_exist`, a pool
+    with nothing in it is NotFoundError. Corrupt data is quarantined, never replaced."""
+    key = manifest_key(pool_id)
+
+    def default() -> Manifest:
+        rebuilt = _rebuild(store, pool_id, adding)
+        if rebuilt is None:
+            if must_exist:
+                raise NotFoundError(f"pool {pool_id!r} has no images")
+            return empty_manifest()
+        return rebuilt
+
+    try:
+        return store.update_json(key, lambda doc: change(_normalise(doc)), default=default)
+    except (CorruptDataError, _BadShape) as exc:
+        why = str(exc) if isinstance(exc, _BadShape) else "not valid JSON"
+        raise corrupt_error(store, key, why, store.read_versioned(key).data) from exc
