@@ -3,11 +3,13 @@ file + os.replace; conditional writes under a cross-process file lock."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
+import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -27,42 +29,48 @@ def _tmp_name(path: str) -> str:
     return f"{head}/.{name}.{uuid.uuid4().hex}.tmp"
 
 
+def _replace(tmp: str, path: str, attempts: int = 40) -> None:
+    """os.replace, retried while Windows refuses it: there a file that a reader (or a
+    virus scanner) holds open cannot be replaced for a moment."""
+    for attempt in range(attempts):
+        try:
+            os.replace(tmp, path)
+            return
+        except PermissionError:
+            if os.name != "nt" or attempt == attempts - 1:
+                raise
+            time.sleep(0.025)
+
+
+@contextlib.contextmanager
+def _staged(path: str) -> Iterator[str]:
+    """A unique temp file beside `path`, moved over it on success, removed on failure."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = _tmp_name(path)
+    try:
+        yield tmp
+        _replace(tmp, path)
+    except BaseException:
+        _remove_quietly(tmp)
+        raise
+
+
 class LocalStore(Store):
     def _write_atomic(self, path: str, data: bytes) -> None:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = _tmp_name(path)
-        try:
-            with open(tmp, "wb") as f:
-                f.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            _remove_quietly(tmp)
-            raise
+        with _staged(path) as tmp, open(tmp, "wb") as f:
+            f.write(data)
 
     def _write_stream(self, path: str, chunks: Iterable[bytes]) -> int:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = _tmp_name(path)
         total = 0
-        try:
-            with open(tmp, "wb") as f:
-                for chunk in chunks:
-                    f.write(chunk)
-                    total += len(chunk)
-            os.replace(tmp, path)
-        except BaseException:
-            _remove_quietly(tmp)
-            raise
+        with _staged(path) as tmp, open(tmp, "wb") as f:
+            for chunk in chunks:
+                f.write(chunk)
+                total += len(chunk)
         return total
 
     def _copy(self, src: str, dst: str) -> None:
-        os.makedirs(os.path.dirname(dst), exist_ok=True)
-        tmp = _tmp_name(dst)
-        try:
+        with _staged(dst) as tmp:
             shutil.copyfile(src, tmp)
-            os.replace(tmp, dst)
-        except BaseException:
-            _remove_quietly(tmp)
-            raise
 
     def _cas_lock(self, path: str) -> FileLock:  # across processes, not only threads
         digest = hashlib.sha1(self._rel(path).encode()).hexdigest()[:24]
