@@ -15,8 +15,8 @@ from .blobs import (
     check_blob_name,
     manifest_key,
 )
-from .errors import CorruptDataError, NotFoundError, ValidationError
-from .registry import corrupt_error
+from .documents import BadShape, read_document, update_document
+from .errors import NotFoundError, ValidationError
 from .store import Store
 
 log = logging.getLogger("pool_profiles.pools")
@@ -26,10 +26,6 @@ MAX_SEQ = 10**9  # next_seq beyond this is reset (it only makes names readable)
 Manifest = dict[str, Any]
 
 T = TypeVar("T")
-
-
-class _BadShape(Exception):
-    """A manifest that parses but is not a manifest (internal)."""
 
 
 # -- manifest shape ----------------------------------------------------------------
@@ -45,12 +41,12 @@ def is_int(value: object) -> bool:
 
 def _normalise(doc: Any) -> Manifest:
     """Check a parsed manifest in place (names included) and fill defaults; unknown
-    keys stay. Structural damage or a bad blob name raises _BadShape."""
+    keys stay. Structural damage or a bad blob name raises BadShape."""
     if not isinstance(doc, dict) or not isinstance(doc.get("slots"), list):
-        raise _BadShape('expected {"slots": [...]}')
+        raise BadShape('expected {"slots": [...]}')
     for i, slot in enumerate(doc["slots"]):
         if not isinstance(slot, dict):
-            raise _BadShape(f"slot {i} is not an object")
+            raise BadShape(f"slot {i} is not an object")
         for field in ("image", "mask"):
             value = slot.get(field)
             if field == "mask" and value in (None, ""):
@@ -59,7 +55,7 @@ def _normalise(doc: Any) -> Manifest:
             try:
                 check_blob_name(value)
             except ValidationError:
-                raise _BadShape(f"slot {i} names a bad {field} blob {repr(value)[:80]}") from None
+                raise BadShape(f"slot {i} names a bad {field} blob {repr(value)[:80]}") from None
         if not isinstance(slot.get("label"), str):
             slot["label"] = "" if slot.get("label") is None else str(slot["label"])
         added = slot.get("added")
@@ -109,16 +105,10 @@ def _rebuild(store: Store, pool_id: str, adding: str | None = None) -> Manifest 
 def read_manifest(store: Store, pool_id: str) -> Manifest:
     """The manifest (missing: rebuilt from blobs present, or empty). Corrupt: quarantined
     copy + CorruptDataError. Blob names in it are checked (check_blob_name)."""
-    key = manifest_key(pool_id)
-    cur = store.read_versioned(key)
-    if cur.data is None:
+    manifest = read_document(store, manifest_key(pool_id), _normalise)
+    if manifest is None:
         return _rebuild(store, pool_id) or empty_manifest()
-    try:
-        return _normalise(store._parse(key, cur.data))
-    except CorruptDataError as exc:
-        raise corrupt_error(store, key, "not valid JSON", cur.data) from exc
-    except _BadShape as exc:
-        raise corrupt_error(store, key, str(exc), cur.data) from exc
+    return manifest
 
 
 def update_manifest(
@@ -132,7 +122,6 @@ def update_manifest(
     """Versioned manifest update. A missing manifest starts from the rebuilt one (an
     earlier-pack pool without manifest keeps its images); with `must_exist`, a pool
     with nothing in it is NotFoundError. Corrupt data is quarantined, never replaced."""
-    key = manifest_key(pool_id)
 
     def default() -> Manifest:
         rebuilt = _rebuild(store, pool_id, adding)
@@ -142,8 +131,4 @@ def update_manifest(
             return empty_manifest()
         return rebuilt
 
-    try:
-        return store.update_json(key, lambda doc: change(_normalise(doc)), default=default)
-    except (CorruptDataError, _BadShape) as exc:
-        why = str(exc) if isinstance(exc, _BadShape) else "not valid JSON"
-        raise corrupt_error(store, key, why, store.read_versioned(key).data) from exc
+    return update_document(store, manifest_key(pool_id), _normalise, change, default)

@@ -15,7 +15,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from .errors import ConflictError, CorruptDataError, NotFoundError
+from .documents import BadShape, read_document, update_document
+from .errors import ConflictError, NotFoundError
 from .ids import ID_PATTERN, NAME_MAX, check_id, clean_name, new_id, same_name
 from .store import Store
 
@@ -29,59 +30,20 @@ Profile = dict[str, Any]  # {"id": str, "name": str, "created": float, ...unknow
 T = TypeVar("T")
 
 
-class _BadShape(Exception):
-    """The document parsed but is not what we expect (internal)."""
-
-
-def quarantine_once(store: Store, key: str, data: bytes | None = None) -> str:
-    """Keep a copy of a damaged object aside and return its key. A copy with the same
-    bytes already aside is reused, so listing a broken registry on every UI refresh
-    does not pile up copies."""
-    parent, _, base = key.rpartition("/")
-    prefix = base + ".corrupt-"
-    if data is not None:
-        try:
-            for entry in store.listdir(parent):
-                if entry.is_dir or not entry.name.startswith(prefix) or entry.size != len(data):
-                    continue
-                aside = f"{parent}/{entry.name}" if parent else entry.name
-                if store.read_bytes(aside) == data:
-                    return aside
-        except (FileNotFoundError, CorruptDataError):
-            pass
-    return store.quarantine(key)
-
-
-def corrupt_error(store: Store, key: str, why: str, data: bytes | None) -> CorruptDataError:
-    """Quarantine `key` and build the error that says where the copy is."""
-    try:
-        aside = quarantine_once(store, key, data)
-        where = f"a copy was kept at {aside!r}"
-    except FileNotFoundError:
-        where = "it vanished before a copy could be kept"
-    except Exception as exc:  # the copy failing must not hide the real problem
-        where = f"keeping a copy failed ({exc})"
-    log.error("pool-profiles: %s in %s is corrupt (%s); %s", key, store.url, why, where)
-    return CorruptDataError(
-        f"{key} in {store.url} is corrupt ({why}); it was left untouched and {where}. "
-        "Fix or remove it to continue."
-    )
-
-
 def _empty() -> dict[str, Any]:
     return {"profiles": []}
 
 
 def _check(doc: Any) -> list[Profile]:
-    """The entries of a parsed registry, or _BadShape. Names are not re-validated:
+    """The entries of a parsed registry, or BadShape. Names are not re-validated:
     data written before the rules (long names, case twins) still loads."""
     if not isinstance(doc, dict) or not isinstance(doc.get("profiles"), list):
-        raise _BadShape('expected {"profiles": [...]}')
+        raise BadShape('expected {"profiles": [...]}')
     for i, entry in enumerate(doc["profiles"]):
         if not isinstance(entry, dict):
-            raise _BadShape(f"entry {i} is not an object")
+            raise BadShape(f"entry {i} is not an object")
         if not isinstance(entry.get("id"), str) or not isinstance(entry.get("name"), str):
-            raise _BadShape(f"entry {i} lacks a text id or name")
+            raise BadShape(f"entry {i} lacks a text id or name")
     return doc["profiles"]
 
 
@@ -92,30 +54,11 @@ def _usable(entry: Profile) -> bool:
 
 
 def _load(store: Store) -> list[Profile]:
-    cur = store.read_versioned(REGISTRY_KEY)
-    if cur.data is None:
-        return []
-    try:
-        return _check(store._parse(REGISTRY_KEY, cur.data))
-    except CorruptDataError as exc:
-        raise corrupt_error(store, REGISTRY_KEY, "not valid JSON", cur.data) from exc
-    except _BadShape as exc:
-        raise corrupt_error(store, REGISTRY_KEY, str(exc), cur.data) from exc
+    return read_document(store, REGISTRY_KEY, _check) or []
 
 
 def _update(store: Store, change: Callable[[list[Profile]], T]) -> T:
-    """Versioned update of the entries list; corrupt data is quarantined, never replaced."""
-
-    def apply(doc: Any) -> T:
-        return change(_check(doc))
-
-    try:
-        return store.update_json(REGISTRY_KEY, apply, default=_empty)
-    except (CorruptDataError, _BadShape) as exc:
-        # update_json raised before writing anything; read the bytes again for the copy.
-        data = store.read_versioned(REGISTRY_KEY).data
-        why = str(exc) if isinstance(exc, _BadShape) else "not valid JSON"
-        raise corrupt_error(store, REGISTRY_KEY, why, data) from exc
+    return update_document(store, REGISTRY_KEY, _check, change, _empty)
 
 
 def _find(entries: list[Profile], pid: str) -> Profile | None:

@@ -304,9 +304,10 @@ class Store:
             if default is None:
                 raise FileNotFoundError(key)
             return default()
-        return self._parse(key, cur.data)
+        return self.parse_json(key, cur.data)
 
-    def _parse(self, key: str, data: bytes) -> Any:
+    def parse_json(self, key: str, data: bytes) -> Any:
+        """Parse a document read from `key`; CorruptDataError (naming it) if it is not JSON."""
         try:
             return json.loads(data.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
@@ -327,7 +328,7 @@ class Store:
         raises, nothing is written. An unparsable document raises CorruptDataError."""
         for attempt in range(attempts):
             cur = self.read_versioned(key)
-            doc = default() if cur.data is None else self._parse(key, cur.data)
+            doc = default() if cur.data is None else self.parse_json(key, cur.data)
             before = copy.deepcopy(doc)
             result = change(doc)
             if cur.version is not None and doc == before:

@@ -1,0 +1,89 @@
+"""Stored JSON documents (the registry, manifests): read or updated through a shape
+check, and never replaced when damaged. A document that does not parse, or parses
+into the wrong shape, is copied aside once and reported on every call until someone
+fixes it (the earlier pack read a truncated registry as empty and the next create
+orphaned every profile)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from .errors import CorruptDataError
+from .store import Store
+
+log = logging.getLogger("pool_profiles.documents")
+
+T = TypeVar("T")
+D = TypeVar("D")
+
+
+class BadShape(Exception):
+    """The document parsed but is not what we expect; raised by shape checks."""
+
+
+def quarantine_once(store: Store, key: str, data: bytes | None = None) -> str:
+    """Keep a copy of a damaged object aside and return its key. A copy with the same
+    bytes already aside is reused, so listing a broken registry on every UI refresh
+    does not pile up copies."""
+    parent, _, base = key.rpartition("/")
+    prefix = base + ".corrupt-"
+    if data is not None:
+        try:
+            for entry in store.listdir(parent):
+                if entry.is_dir or not entry.name.startswith(prefix) or entry.size != len(data):
+                    continue
+                aside = f"{parent}/{entry.name}" if parent else entry.name
+                if store.read_bytes(aside) == data:
+                    return aside
+        except (FileNotFoundError, CorruptDataError):
+            pass
+    return store.quarantine(key)
+
+
+def corrupt_error(store: Store, key: str, why: str, data: bytes | None) -> CorruptDataError:
+    """Quarantine `key` and build the error that says where the copy is."""
+    try:
+        aside = quarantine_once(store, key, data)
+        where = f"a copy was kept at {aside!r}"
+    except FileNotFoundError:
+        where = "it vanished before a copy could be kept"
+    except Exception as exc:  # the copy failing must not hide the real problem
+        where = f"keeping a copy failed ({exc})"
+    log.error("pool-profiles: %s in %s is corrupt (%s); %s", key, store.url, why, where)
+    return CorruptDataError(
+        f"{key} in {store.url} is corrupt ({why}); it was left untouched and {where}. "
+        "Fix or remove it to continue."
+    )
+
+
+def _corrupt(store: Store, key: str, exc: Exception, data: bytes | None) -> CorruptDataError:
+    why = str(exc) if isinstance(exc, BadShape) else "not valid JSON"
+    return corrupt_error(store, key, why, data)
+
+
+def read_document(store: Store, key: str, shape: Callable[[Any], D]) -> D | None:
+    """`shape(parsed document)`, or None when there is no document."""
+    cur = store.read_versioned(key)
+    if cur.data is None:
+        return None
+    try:
+        return shape(store.parse_json(key, cur.data))
+    except (CorruptDataError, BadShape) as exc:
+        raise _corrupt(store, key, exc, cur.data) from exc
+
+
+def update_document(
+    store: Store,
+    key: str,
+    shape: Callable[[Any], D],
+    change: Callable[[D], T],
+    default: Callable[[], Any],
+) -> T:
+    """A versioned update (Store.update_json) of the shaped document."""
+    try:
+        return store.update_json(key, lambda doc: change(shape(doc)), default=default)
+    except (CorruptDataError, BadShape) as exc:
+        # update_json raised before writing anything; read the bytes again for the copy.
+        raise _corrupt(store, key, exc, store.read_versioned(key).data) from exc
