@@ -11,23 +11,9 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import PoolProfilesError
-from . import backends_cmd
+from . import backends_cmd, pool_cmd, profiles_cmd, serve_cmd, transfer_cmd
 
-COMMAND_MODULES = [backends_cmd]
-
-
-def _optional_modules() -> list:
-    # Commands that come with later layers register themselves if present.
-    import importlib
-
-    mods = []
-    for name in ("profiles_cmd", "pool_cmd", "transfer_cmd", "serve_cmd"):
-        try:
-            mods.append(importlib.import_module(f"{__name__}.{name}"))
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-    return mods
+COMMAND_MODULES = [backends_cmd, profiles_cmd, pool_cmd, transfer_cmd, serve_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", metavar="FILE", help='JSON config file: {"store": URL, "options": {...}}'
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for mod in COMMAND_MODULES + _optional_modules():
+    for mod in COMMAND_MODULES:
         mod.register(sub)
     return parser
 
@@ -66,9 +52,9 @@ def _setup_logging(command: str | None) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(_Prefixed("%(message)s"))
     if command != "serve":
-        # The registry logs corrupt documents (for server logs) and raises the same
-        # news as an error, which main() prints: a one-shot command says it once.
-        handler.addFilter(lambda record: record.name != "pool_profiles.registry")
+        # Damaged documents are logged (for server logs) and raised as the same news,
+        # which main() prints: a one-shot command says it once.
+        handler.addFilter(lambda record: record.name != "pool_profiles.documents")
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
 
 

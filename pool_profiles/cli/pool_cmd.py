@@ -10,7 +10,7 @@ from ..errors import PoolProfilesError, TooLargeError
 from ..ids import check_id
 from ..imaging import ImageLimits
 from .common import open_store_from_args, print_json
-from .profiles_cmd import one_line_errors, progress_bar
+from .profiles_cmd import progress_bar
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,14 +20,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     q = psub.add_parser("list", help="list a pool's slots (ID: profile or pool id)")
     q.add_argument("id")
     q.add_argument("--json", action="store_true", help="machine-readable output")
-    q.set_defaults(func=one_line_errors(run_list))
+    q.set_defaults(func=run_list)
 
     q = psub.add_parser("add", help="add image files to a pool")
     q.add_argument("id")
     q.add_argument("images", nargs="+", metavar="IMAGE")
     q.add_argument("--label", help="label for the new slots")
     q.add_argument("--json", action="store_true", help="machine-readable output")
-    q.set_defaults(func=one_line_errors(run_add))
+    q.set_defaults(func=run_add)
 
 
 def run_list(args: argparse.Namespace) -> int:

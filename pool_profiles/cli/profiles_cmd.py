@@ -6,34 +6,13 @@ into one-line errors and making progress bars."""
 from __future__ import annotations
 
 import argparse
-import functools
 import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
 from .. import registry
-from ..errors import PoolProfilesError
 from .common import open_store_from_args, print_json
-
-Command = Callable[[argparse.Namespace], int]
-
-
-def one_line_errors(func: Command) -> Command:
-    """main() reports PoolProfilesError as one line; make OS errors (a missing input
-    file, a full disk) the same instead of a traceback."""
-
-    @functools.wraps(func)
-    def wrapper(args: argparse.Namespace) -> int:
-        try:
-            return func(args)
-        except (PoolProfilesError, BrokenPipeError):
-            raise
-        except OSError as exc:
-            what = f"{exc.filename}: " if exc.filename else ""
-            raise PoolProfilesError(f"{what}{exc.strerror or exc}", code="os_error") from exc
-
-    return wrapper
 
 
 def progress_bar(
@@ -76,28 +55,28 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     q = psub.add_parser("list", help="list profiles")
     q.add_argument("--json", action="store_true", help="machine-readable output")
-    q.set_defaults(func=one_line_errors(run_list))
+    q.set_defaults(func=run_list)
 
     q = psub.add_parser("create", help="create an empty profile")
     q.add_argument("name")
     q.add_argument("--json", action="store_true", help="machine-readable output")
-    q.set_defaults(func=one_line_errors(run_create))
+    q.set_defaults(func=run_create)
 
     q = psub.add_parser("rename", help="rename a profile")
     q.add_argument("id")
     q.add_argument("name")
     q.add_argument("--json", action="store_true", help="machine-readable output")
-    q.set_defaults(func=one_line_errors(run_rename))
+    q.set_defaults(func=run_rename)
 
     q = psub.add_parser("delete", help="delete a profile and its images")
     q.add_argument("id")
-    q.set_defaults(func=one_line_errors(run_delete))
+    q.set_defaults(func=run_delete)
 
     q = psub.add_parser("duplicate", help="copy a profile under a new name")
     q.add_argument("id")
     q.add_argument("name")
     q.add_argument("--json", action="store_true", help="machine-readable output")
-    q.set_defaults(func=one_line_errors(run_duplicate))
+    q.set_defaults(func=run_duplicate)
 
 
 def _show(args: argparse.Namespace, entry: dict[str, Any], verb: str) -> int:

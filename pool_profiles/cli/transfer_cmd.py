@@ -14,27 +14,27 @@ from ..config import StoreConfig, _options, open_configured
 from ..errors import PoolProfilesError
 from ..ids import check_id
 from .common import open_store_from_args, print_json
-from .profiles_cmd import one_line_errors, progress_bar, updater
+from .profiles_cmd import progress_bar, updater
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="export a profile to a zip file")
     p.add_argument("id", help="profile id")
     p.add_argument("file", metavar="FILE.zip", help="zip file to write ('-': stdout)")
-    p.set_defaults(func=one_line_errors(run_export))
+    p.set_defaults(func=run_export)
 
     p = sub.add_parser("import", help="import a profile from a zip file")
     p.add_argument("file", metavar="FILE.zip", help="zip file to read ('-': stdin)")
     p.add_argument("--name", help="profile name (default: the name stored in the zip)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(func=one_line_errors(run_import))
+    p.set_defaults(func=run_import)
 
     p = sub.add_parser("copy", help="copy profiles with their images to another store")
     p.add_argument("ids", nargs="*", metavar="ID", help="profile ids (default: all)")
     p.add_argument("--to", required=True, metavar="URL", help="destination store URL or path")
     p.add_argument("--to-options", metavar="JSON", help="JSON object of backend options for --to")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(func=one_line_errors(run_copy))
+    p.set_defaults(func=run_copy)
 
     p = sub.add_parser("check", help="check the store for damage and leftovers")
     p.add_argument("--repair", action="store_true", help="fix what can be fixed safely")
@@ -46,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="only delete orphans/temp files older than this (default: %(default)g)",
     )
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(func=one_line_errors(run_check))
+    p.set_defaults(func=run_check)
 
 
 def run_export(args: argparse.Namespace) -> int:
