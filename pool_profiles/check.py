@@ -14,7 +14,6 @@ labels nothing else has."""
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -24,7 +23,7 @@ from . import pools, registry
 from .archive import prune_manifest, referenced_blobs
 from .errors import PoolProfilesError, ValidationError
 from .ids import ID_PATTERN
-from .store import Store
+from .store import Entry, Store
 
 DEFAULT_GRACE_SECONDS = 600.0
 
@@ -63,40 +62,9 @@ class CheckReport:
         return issue
 
 
-@dataclass(frozen=True)
-class _Item:
-    name: str
-    is_dir: bool
-    mtime: float | None
-
-
-def _mtime(info: dict[str, Any]) -> float | None:
-    for k in ("mtime", "LastModified", "last_modified", "created"):
-        value = info.get(k)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        if isinstance(value, _dt.datetime):
-            return value.timestamp()
-    return None
-
-
-def _ls(store: Store, prefix: str) -> list[_Item]:
-    # Straight to fsspec: Store.listdir hides dot-files (our temp files) and has no
-    # modification times, and the check needs both.
-    path = store.path(prefix, allow_root=True)
-    store._invalidate(path)
-    try:
-        items = store.fs.ls(path, detail=True)
-    except FileNotFoundError:
-        return []
-    out = []
-    for info in items:
-        full = info["name"].rstrip("/")
-        name = full.rsplit("/", 1)[-1]
-        if not name or full == path:
-            continue
-        out.append(_Item(name, info.get("type") == "directory", _mtime(info)))
-    return out
+def _ls(store: Store, prefix: str) -> list[Entry]:
+    # Hidden entries too: leftover temp files are what the check looks for.
+    return store.listdir(prefix, hidden=True)
 
 
 def _is_temp(name: str) -> bool:
@@ -182,22 +150,15 @@ def _read_manifest(
     return doc, True
 
 
-def _old_enough(item: _Item, now: float, grace: float) -> bool:
+def _old_enough(item: Entry, now: float, grace: float) -> bool:
     return item.mtime is not None and now - item.mtime >= grace
-
-
-def _delete_raw(store: Store, rel: str) -> None:
-    # Temp files are dot-files, which check_key refuses: delete by full path.
-    path = f"{store.root}/{rel}"
-    with contextlib.suppress(FileNotFoundError):
-        store.fs.rm_file(path)
 
 
 def _check_leftovers(
     store: Store,
     pid: str | None,
     prefix: str,
-    items: list[_Item],
+    items: list[Entry],
     report: CheckReport,
     repair: bool,
     now: float,
@@ -214,7 +175,7 @@ def _check_leftovers(
                 "temp_file", pid, key, f"{key} is a temporary file left by a write", WARNING
             )
             if repair and _old_enough(item, now, grace):
-                _delete_raw(store, key)
+                store.delete_temp(prefix, item.name)
                 issue.repaired = True
         elif _is_quarantined(item.name):
             report.add(
@@ -241,7 +202,7 @@ def _check_pool(
     manifest, parsed = _read_manifest(store, pid, report)
     items = _ls(store, pid)
     _check_leftovers(store, pid, pid, items, report, repair, now, grace)
-    blobs: dict[str, _Item] = {}
+    blobs: dict[str, Entry] = {}
     for item in items:
         if item.is_dir or item.name.startswith(".") or item.name == pools.MANIFEST:
             continue

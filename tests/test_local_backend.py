@@ -44,3 +44,20 @@ def test_permission_errors_elsewhere_fail_at_once_and_leave_no_temp_file(tmp_pat
         store.write_bytes("p/a.png", b"new")
     assert store.read_bytes("p/a.png") == b"old"
     assert [p.name for p in (tmp_path / "s" / "p").iterdir()] == ["a.png"]
+
+
+def test_leftover_temp_files_are_listed_on_request_and_only_they_can_be_deleted(tmp_path):
+    from pool_profiles.errors import ValidationError
+
+    store = open_store(str(tmp_path / "s"))
+    store.write_bytes("p/a.png", b"x")
+    (tmp_path / "s" / "p" / ".a.png.0123abcd.tmp").write_bytes(b"half")
+    assert [e.name for e in store.listdir("p")] == ["a.png"]
+    listed = {e.name: e for e in store.listdir("p", hidden=True)}
+    assert set(listed) == {"a.png", ".a.png.0123abcd.tmp"}
+    assert all(e.mtime is not None for e in listed.values())
+    for bad in ["a.png", "../.x.tmp", ".lock"]:
+        with pytest.raises(ValidationError):
+            store.delete_temp("p", bad)
+    store.delete_temp("p", ".a.png.0123abcd.tmp")
+    assert [e.name for e in store.listdir("p", hidden=True)] == ["a.png"]

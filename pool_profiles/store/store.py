@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import datetime
 import hashlib
 import json
 import logging
@@ -20,7 +21,13 @@ from typing import IO, Any, TypeVar
 
 from fsspec import AbstractFileSystem
 
-from ..errors import ConflictError, CorruptDataError, PoolProfilesError, StorageError
+from ..errors import (
+    ConflictError,
+    CorruptDataError,
+    PoolProfilesError,
+    StorageError,
+    ValidationError,
+)
 from ..errors import VersionConflict as VersionConflict
 from ..secrets import scrub
 from .capabilities import Capabilities
@@ -47,6 +54,18 @@ class Entry:
     name: str
     is_dir: bool
     size: int
+    mtime: float | None = None  # seconds since the epoch, where the backend says
+
+
+def _mtime(info: dict[str, Any]) -> float | None:
+    # fsspec backends name it differently: local "mtime", s3fs "LastModified" (datetime).
+    for k in ("mtime", "LastModified", "last_modified", "created"):
+        value = info.get(k)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, datetime.datetime):
+            return value.timestamp()
+    return None
 
 
 class _SourceFailed(Exception):
@@ -188,8 +207,9 @@ class Store:
         with contextlib.suppress(Exception):
             self.fs.invalidate_cache(path)
 
-    def listdir(self, prefix: str = "") -> list[Entry]:
-        """Direct children of `prefix` (missing prefix: empty), fresh, hidden ones left out."""
+    def listdir(self, prefix: str = "", *, hidden: bool = False) -> list[Entry]:
+        """Direct children of `prefix` (missing prefix: empty), fresh. Hidden entries
+        (the store's temp files and locks) only with `hidden`, for consistency checks."""
         path = self.path(prefix, allow_root=True)
         with self._errors("list", prefix):
             self._invalidate(path)
@@ -200,9 +220,10 @@ class Store:
         out = []
         for item in items:
             name = item["name"].rstrip("/").rsplit("/", 1)[-1]
-            if not name or is_hidden(name) or item["name"].rstrip("/") == path:
+            if not name or (is_hidden(name) and not hidden) or item["name"].rstrip("/") == path:
                 continue
-            out.append(Entry(name, item.get("type") == "directory", int(item.get("size") or 0)))
+            is_dir = item.get("type") == "directory"
+            out.append(Entry(name, is_dir, int(item.get("size") or 0), _mtime(item)))
         return sorted(out, key=lambda e: e.name)
 
     def walk(self, prefix: str = "") -> list[str]:
@@ -243,6 +264,15 @@ class Store:
             except FileNotFoundError:
                 pass
             self._invalidate(path)
+
+    def delete_temp(self, prefix: str, name: str) -> None:
+        """Delete a temp file an interrupted write left below `prefix` (a hidden name
+        ending in .tmp; anything else is refused)."""
+        if not (is_hidden(name) and name.endswith(".tmp")) or "/" in name or ".." in name:
+            raise ValidationError(f"{name[:80]!r} is not a temporary file of this store")
+        path = f"{self.path(prefix, allow_root=True)}/{name}"
+        with self._errors("delete", name), contextlib.suppress(FileNotFoundError):
+            self.fs.rm_file(path)
 
     def copy(self, src: str, dst: str) -> None:
         """Copy one object inside this store (server-side where the backend can)."""
