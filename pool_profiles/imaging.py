@@ -204,3 +204,20 @@ def mask_from_upload(data: bytes, limits: ImageLimits | None = None) -> bytes:
         out = io.BytesIO()
         mask.save(out, "PNG")
     return out.getvalue()
+
+
+def image_for_mask_editor(image: bytes, mask: bytes) -> bytes:
+    """The inverse of mask_from_upload, for ComfyUI's MaskEditor, which reads the painted
+    mask from the image's alpha: a PNG of `image` whose alpha is 255 - mask."""
+    inspect_image(image)  # pixel bounds before decoding: stored data is data too
+    inspect_image(mask)
+    with Image.open(io.BytesIO(image)) as im:
+        rgba = ImageOps.exif_transpose(im).convert("RGBA")
+    with Image.open(io.BytesIO(mask)) as m:
+        painted = m.convert("L")
+    if painted.size != rgba.size:
+        painted = painted.resize(rgba.size, Image.Resampling.NEAREST)
+    rgba.putalpha(ImageOps.invert(painted))
+    out = io.BytesIO()
+    rgba.save(out, "PNG")
+    return out.getvalue()

@@ -9,13 +9,12 @@ from typing import Any
 
 from aiohttp import web
 
-from .. import ids, pools
+from .. import ids, imaging, pools
 from ..errors import NotFoundError, StorageError
 from ..store import Store
 from .context import Context
 from .errors import BadRequest, json_error, json_errors
 from .params import get_id, get_index, get_order, get_text, query_id, to_index
-from .staging import image_with_mask
 from .uploads import read_form, read_json
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -52,7 +51,9 @@ def _stage(store: Store, pool_id: str, index: int, stage_image: Any) -> dict[str
     mask = slot.get("mask")
     if mask:
         # The MaskEditor shows an image's alpha as the mask: start from the stored one.
-        data = image_with_mask(data, pools.read_blob(store, pool_id, pools.check_blob_name(mask)))
+        data = imaging.image_for_mask_editor(
+            data, pools.read_blob(store, pool_id, pools.check_blob_name(mask))
+        )
         image = os.path.splitext(image)[0] + ".png"
     staged = stage_image(data, f"grid_pool_{pool_id}_{image}")
     if not isinstance(staged, dict) or not isinstance(staged.get("name"), str):
