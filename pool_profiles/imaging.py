@@ -186,21 +186,36 @@ def make_thumbnail(data: bytes, size: int = 256, *, limits: ImageLimits | None =
     return out.getvalue()
 
 
+_16BIT_GREY = ("I", "I;16", "I;16B", "I;16L", "I;16N")
+
+
+def _has_alpha(img: Image.Image) -> bool:
+    return "A" in img.getbands() or (img.mode == "P" and "transparency" in img.info)
+
+
+def mask_layer(img: Image.Image) -> Image.Image:
+    """The painted mask of a decoded image as 'L' (255 = painted), decided from the
+    image itself; every path (uploads, the nodes, the MaskEditor image) uses this.
+    Alpha carries the mask only when it is not uniformly opaque (ComfyUI's MaskEditor:
+    painted = 255 - alpha); otherwise luminance does (our stored masks, and the earlier
+    pack's opaque RGBA ones, white = painted)."""
+    if _has_alpha(img):
+        rgba = img if img.mode in ("RGBA", "LA") else img.convert("RGBA")
+        alpha = rgba.getchannel("A")
+        if alpha.getextrema() != (255, 255):
+            return ImageOps.invert(alpha)
+        img = rgba
+    if img.mode in _16BIT_GREY:  # 16-bit grey: 0..65535 scaled onto 0..255
+        return img.convert("I").point(lambda v: v / 257).convert("L")
+    return img if img.mode == "L" else img.convert("L")
+
+
 def mask_from_upload(data: bytes, limits: ImageLimits | None = None) -> bytes:
-    """Normalise an uploaded mask to a grayscale 'L' PNG where 255 = painted. An image
-    with alpha (ComfyUI's MaskEditor) is painted where alpha is 0: painted = 255 - alpha;
-    otherwise luminance is used directly."""
+    """Normalise an uploaded mask to a grayscale 'L' PNG where 255 = painted (see
+    mask_layer for how the image says where it is painted)."""
     with _open_checked(data, _limits(limits)) as img:
         _decode(img)
-        bands = img.getbands()
-        if "A" in bands or (img.mode == "P" and "transparency" in img.info):
-            rgba = img if img.mode in ("RGBA", "LA") else img.convert("RGBA")
-            alpha = rgba.getchannel("A")
-            mask = alpha.point(lambda v: 255 - v)
-        else:
-            mask = img.convert("L")
-        if mask.mode != "L":
-            mask = mask.convert("L")
+        mask = mask_layer(img)
         out = io.BytesIO()
         mask.save(out, "PNG")
     return out.getvalue()
@@ -214,10 +229,10 @@ def image_for_mask_editor(image: bytes, mask: bytes) -> bytes:
     with Image.open(io.BytesIO(image)) as im:
         rgba = ImageOps.exif_transpose(im).convert("RGBA")
     with Image.open(io.BytesIO(mask)) as m:
-        painted = m.convert("L")
-    if painted.size != rgba.size:
-        painted = painted.resize(rgba.size, Image.Resampling.NEAREST)
-    rgba.putalpha(ImageOps.invert(painted))
+        painted = mask_layer(m)
+        if painted.size != rgba.size:
+            painted = painted.resize(rgba.size, Image.Resampling.NEAREST)
+        rgba.putalpha(ImageOps.invert(painted))
     out = io.BytesIO()
     rgba.save(out, "PNG")
     return out.getvalue()

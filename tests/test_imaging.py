@@ -284,6 +284,42 @@ def test_mask_without_alpha_uses_luminance():
         assert out.mode == "L" and pixels(out) == [255, 0]
 
 
+def test_opaque_rgba_mask_uses_luminance():
+    # The earlier pack's format: alpha 255 everywhere, white = painted.
+    src = Image.new("RGBA", (3, 1), (0, 0, 0, 255))
+    src.putpixel((0, 0), (255, 255, 255, 255))
+    src.putpixel((2, 0), (128, 128, 128, 255))
+    with Image.open(io.BytesIO(imaging.mask_from_upload(encode(src)))) as out:
+        assert out.mode == "L" and pixels(out) == [255, 0, 128]
+
+
+def test_opaque_palette_and_la_masks_use_luminance():
+    la = Image.new("LA", (2, 1), (0, 255))
+    la.putpixel((1, 0), (255, 255))
+    pal = Image.new("P", (2, 1), 0)
+    pal.putpalette([0, 0, 0, 255, 255, 255])
+    pal.putpixel((1, 0), 1)
+    pal.info["transparency"] = bytes([255, 255])  # a tRNS chunk, every entry opaque
+    for src in (la, pal):
+        with Image.open(io.BytesIO(imaging.mask_from_upload(encode(src)))) as out:
+            assert pixels(out) == [0, 255], src.mode
+
+
+def test_mask_editor_image_reads_an_opaque_rgba_mask_by_luminance():
+    src = Image.new("RGBA", (2, 1), (0, 0, 0, 255))
+    src.putpixel((0, 0), (255, 255, 255, 255))  # painted
+    staged = imaging.image_for_mask_editor(png((2, 1)), encode(src))
+    with Image.open(io.BytesIO(staged)) as out:
+        assert [p[3] for p in pixels(out.convert("RGBA"))] == [0, 255]
+
+
+def test_stored_16_bit_mask_is_scaled():
+    src = Image.new("I;16", (2, 1), 0)
+    src.putpixel((0, 0), 65535)
+    with Image.open(io.BytesIO(imaging.mask_from_upload(encode(src)))) as out:
+        assert pixels(out) == [255, 0]
+
+
 def test_mask_rejects_non_images_and_big_uploads():
     with pytest.raises(ValidationError):
         imaging.mask_from_upload(b"not a mask")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import json
 import logging
 import math
 import os
@@ -134,6 +135,27 @@ def test_mask_polarity_painted_is_white(node_store):
     assert torch.all(mask[0, :, :4] == 1.0) and torch.all(mask[0, :, 4:] == 0.0)
     pools.set_mask(node_store, pid, 0, None)
     assert not run(pool_id=pid)[1].any()
+
+
+def earlier_pack_mask(w: int, h: int) -> tuple[bytes, int]:
+    """The earlier pack's stored mask: opaque RGBA (alpha 255 everywhere), white =
+    painted. Returns (png, painted pixel count)."""
+    layer = np.zeros((h, w, 4), dtype=np.uint8)
+    layer[..., 3] = 255
+    layer[1:4, 2:5, :3] = 255
+    return encode(Image.fromarray(layer, "RGBA")), 9
+
+
+def test_earlier_pack_opaque_rgba_mask_is_read_by_luminance(node_store):
+    pid = pool_id()
+    node_store.write_bytes(f"{pid}/img_0001.png", encode(rgb_noise(8, 6)))
+    mask, painted = earlier_pack_mask(8, 6)
+    node_store.write_bytes(f"{pid}/img_0001.mask.png", mask)
+    doc = {"active": 0, "slots": [{"image": "img_0001.png", "mask": "img_0001.mask.png"}]}
+    node_store.write_bytes(f"{pid}/manifest.json", json.dumps(doc).encode())
+    out = run(pool_id=pid)[1]
+    assert int((out[0] == 1.0).sum()) == painted and int((out[0] == 0.0).sum()) == 48 - painted
+    assert torch.all(out[0, 1:4, 2:5] == 1.0)
 
 
 def test_mask_resized_to_image(node_store):

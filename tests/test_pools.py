@@ -380,6 +380,18 @@ def test_set_mask_normalises_and_replaces(store):
     assert pools.pool_view(store, P)["slots"][0]["has_mask"] is False
 
 
+def test_set_mask_of_an_opaque_rgba_png_keeps_its_painted_pixels(mem):
+    # The earlier pack's mask format uploaded as is: alpha 255 everywhere, white = painted.
+    pools.add_image(mem, P, png())
+    layer = Image.new("RGBA", (8, 6), (0, 0, 0, 255))
+    for x in range(3):
+        layer.putpixel((x, 0), (255, 255, 255, 255))
+    name = pools.set_mask(mem, P, 0, encode(layer))["slots"][0]["mask"]
+    with Image.open(io.BytesIO(pools.read_blob(mem, P, name))) as img:
+        row = [img.getpixel((x, 0)) for x in range(8)]
+        assert row == [255, 255, 255, 0, 0, 0, 0, 0] and img.getpixel((0, 5)) == 0
+
+
 def test_masks_are_per_slot(mem):
     pools.add_image(mem, P, png())
     pools.add_image(mem, P, png())

@@ -9,6 +9,7 @@ import torch
 from PIL import Image, ImageOps
 
 from ..errors import TooLargeError
+from ..imaging import mask_layer
 
 _16BIT = ("I", "I;16", "I;16B", "I;16L", "I;16N")
 
@@ -47,17 +48,10 @@ def decode_image(data: bytes, max_pixels: int) -> torch.Tensor:
 
 
 def decode_mask(data: bytes, width: int, height: int, max_pixels: int) -> torch.Tensor:
-    """A stored mask ('L', 255 = painted) as [1,H,W], resized to the image if needed."""
+    """A stored mask as [1,H,W] (1 = painted), resized to the image if needed. Read
+    through imaging.mask_layer: ours are 'L', the earlier pack's opaque RGBA."""
     with _open(data, max_pixels) as img:
-        if img.mode in _16BIT:
-            arr = np.clip(np.asarray(img, dtype=np.float32) / 65535.0, 0.0, 1.0)
-            img = Image.fromarray((arr * 255.0 + 0.5).astype(np.uint8), "L")
-        elif img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
-            # An unnormalised MaskEditor layer (e.g. from the earlier pack): painted
-            # where transparent, as imaging.mask_from_upload stores it.
-            img = ImageOps.invert(img.convert("RGBA").getchannel("A"))
-        elif img.mode != "L":
-            img = img.convert("L")
+        img = mask_layer(img)  # the one decision for every path (alpha or luminance)
         if img.size != (width, height):
             img = img.resize((width, height), Image.Resampling.BILINEAR)
         arr = np.asarray(img, dtype=np.float32) / 255.0
