@@ -173,7 +173,7 @@ def add_image(
     limits: ImageLimits | None = None,
 ) -> dict[str, Any]:
     """Validate, store the blob under a fresh unique name, make its thumbnail, append a
-    slot (which becomes active). Returns the slot dict with "index"."""
+    slot (active only when it is the pool's first). Returns the slot dict with "index"."""
     check_id(pool_id, "pool id")
     label = clean_label(label)
     stored, info = prepare_for_storage(data, limits)  # refuses before anything is stored
@@ -191,7 +191,10 @@ def add_image(
             index = len(slots) - 1
         else:
             slots[index].update(label=label, added=added)
-        doc["active"] = index
+        if len(slots) == 1:
+            # Only the first image of an empty pool becomes active: on a shared store
+            # one person's add must not change what every other instance outputs.
+            doc["active"] = index
         doc["next_seq"] = max(doc["next_seq"], seq + 1)
         return {"index": index, **copy.deepcopy(slots[index])}
 

@@ -98,7 +98,7 @@ def test_pool_add_and_list(cli, images):
     assert "\r" not in err  # no progress bar when stderr is not a terminal
     rc, out, _ = cli("pool", "list", pid, "--json")
     view = json.loads(out)
-    assert view["count"] == 3 and view["active"] == 2
+    assert view["count"] == 3 and view["active"] == 0  # adds keep the active slot
     assert [s["label"] for s in view["slots"]] == ["x", "x", "x"]
     store = open_store(cli.root, {})
     assert pools.read_blob(store, pid, view["slots"][1]["image"]) == Path(images[1]).read_bytes()

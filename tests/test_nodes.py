@@ -113,7 +113,9 @@ def test_index_active_and_clamping(node_store):
     pid = pool_id()
     for i in range(3):
         pools.add_image(node_store, pid, encode(rgb_noise(4, 4, seed=i)), label=f"s{i}")
-    assert run(pool_id=pid, index=-1)[2:] == (2, 3, "s2")  # the last add is active
+    assert run(pool_id=pid, index=-1)[2:] == (0, 3, "s0")  # adds keep the first active
+    pools.set_active(node_store, pid, 2)
+    assert run(pool_id=pid, index=-1)[2:] == (2, 3, "s2")
     pools.set_active(node_store, pid, 0)
     assert run(pool_id=pid, index=-1)[2:] == (0, 3, "s0")
     assert run(pool_id=pid, index=1)[2:] == (1, 3, "s1")
@@ -282,7 +284,7 @@ def test_is_changed_tracks_slot_image_mask_label(node_store):
     assert token(index=0) == t2  # a forced slot ignores the active one
     pools.reorder(node_store, pid, [1, 0])  # slot 0 now holds the other image
     assert token(index=0) != t2
-    pools.add_image(node_store, pid, encode(rgb_noise(4, 4, 3)))  # becomes active
+    pools.add_image(node_store, pid, encode(rgb_noise(4, 4, 3)))  # the count changes
     assert token() != t3
     # With a profile given directly, the profile's pool is tracked.
     assert GridImagePool.IS_CHANGED(

@@ -177,7 +177,7 @@ def test_add_image(store):
     }
 
 
-def test_add_appends_and_activates_with_unique_names(store):
+def test_add_appends_with_unique_names_and_keeps_the_active_slot(store):
     names = []
     for i in range(3):
         slot = pools.add_image(store, P, png())  # identical bytes each time
@@ -185,8 +185,12 @@ def test_add_appends_and_activates_with_unique_names(store):
         names.append(slot["image"])
     assert len(set(names)) == 3
     m = pools.read_manifest(store, P)
-    assert m["active"] == 2 and m["next_seq"] == 4
+    assert m["active"] == 0 and m["next_seq"] == 4  # the first image became active
     assert [s["image"] for s in m["slots"]] == names
+    pools.set_active(store, P, 1)
+    pools.add_image(store, P, png())
+    # Another instance's add must not change what every pool node outputs.
+    assert pools.read_manifest(store, P)["active"] == 1
 
 
 @pytest.mark.parametrize(("fmt", "ext"), [("JPEG", ".jpg"), ("WEBP", ".webp"), ("BMP", ".png")])
@@ -487,6 +491,7 @@ def test_thumbnail_and_blob_of_missing_image(mem):
 def test_change_token(store):
     pools.add_image(store, P, png())
     pools.add_image(store, P, png())
+    pools.set_active(store, P, 1)
     t0 = pools.change_token(store, P, -1)
     assert pools.change_token(store, P, -1) == t0
     assert pools.change_token(store, P, 1) == t0  # slot 1 is the active one

@@ -71,12 +71,14 @@ async def test_add_label_active_reorder_remove(client, store):
     assert view["count"] == 1 and view["active"] == 0
     assert view["slot"]["index"] == 0
     view = await add(client, png((0, 255, 0)), label="green")
-    assert view["count"] == 2 and view["active"] == 1
+    assert view["count"] == 2 and view["active"] == 0  # an add keeps the active slot
     assert view["slots"][1]["label"] == "green"
     red, green = view["slots"][0]["image"], view["slots"][1]["image"]
 
     view = await post(client, "/grid_pool/label", {"pool_id": POOL, "index": 0, "label": " red "})
     assert view["slots"][0]["label"] == "red"
+    view = await post(client, "/grid_pool/active", {"pool_id": POOL, "index": 1})
+    assert view["active"] == 1
     view = await post(client, "/grid_pool/active", {"pool_id": POOL, "index": 0})
     assert view["active"] == 0
     view = await post(client, "/grid_pool/reorder", {"pool_id": POOL, "order": [1, 0]})
