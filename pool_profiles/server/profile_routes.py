@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from .. import archive, registry
+from ..errors import PoolProfilesError
 from ..store import Store
 from .context import Context
 from .errors import BadRequest, json_errors
@@ -98,10 +99,13 @@ def add_profile_routes(routes: web.RouteTableDef, ctx: Context) -> None:
             except (ConnectionResetError, BrokenPipeError):
                 log.debug("export of %s: the client went away", pid)
                 return resp
-            except Exception:
+            except Exception as exc:
                 # Headers are sent: no JSON error possible. Cut the stream so the
                 # client sees a failed download, not a short zip.
-                log.exception("pool-profiles: export of %s failed mid-stream", pid)
+                if isinstance(exc, PoolProfilesError):  # storage news: one line
+                    log.warning("pool-profiles: export of %s failed: %s", pid, exc.message)
+                else:
+                    log.exception("pool-profiles: export of %s failed mid-stream", pid)
                 if request.transport is not None:
                     request.transport.close()
                 return resp

@@ -87,6 +87,39 @@ def _guard(chunks: Iterable[bytes]) -> Iterator[bytes]:
         yield chunk
 
 
+class _ReadStream:
+    """A backend's read file whose reads report failures the Store's way."""
+
+    def __init__(self, raw: Any, store: Store, key: str) -> None:
+        self._raw = raw
+        self._store = store
+        self._key = key
+
+    def read(self, size: int = -1) -> bytes:
+        with self._store._errors("read", self._key):
+            return self._raw.read(size)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):  # closing a broken connection is no news
+            self._raw.close()
+
+    @property
+    def closed(self) -> bool:
+        return bool(getattr(self._raw, "closed", False))
+
+    def __enter__(self) -> _ReadStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def content_version(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -170,9 +203,13 @@ class Store:
     # -- streams -------------------------------------------------------------
 
     def open_read(self, key: str, block_size: int = 1 << 20) -> IO[bytes]:
+        """A file to read `key` in chunks. Its reads raise FileNotFoundError or
+        StorageError like every other call (a dropped S3 connection mid-export is the
+        one storage error, not a botocore traceback)."""
         path = self.path(key)
         with self._errors("open", key):
-            return self.fs.open(path, "rb", block_size=block_size)
+            raw = self.fs.open(path, "rb", block_size=block_size)
+        return _ReadStream(raw, self, key)  # type: ignore[return-value]
 
     def write_stream(self, key: str, chunks: Iterable[bytes]) -> int:
         """Write an object from chunks without holding it in memory. Atomic for
