@@ -68,10 +68,16 @@ def read_document(store: Store, key: str, shape: Callable[[Any], D]) -> D | None
     cur = store.read_versioned(key)
     if cur.data is None:
         return None
+    return parse_document(store, key, cur.data, shape)
+
+
+def parse_document(store: Store, key: str, data: bytes, shape: Callable[[Any], D]) -> D:
+    """`shape(parsed data)` for bytes already read from `key`; damaged: kept aside and
+    CorruptDataError, as for read_document."""
     try:
-        return shape(store.parse_json(key, cur.data))
+        return shape(store.parse_json(key, data))
     except (CorruptDataError, BadShape) as exc:
-        raise _corrupt(store, key, exc, cur.data) from exc
+        raise _corrupt(store, key, exc, data) from exc
 
 
 def update_document(

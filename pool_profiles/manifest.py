@@ -15,7 +15,7 @@ from .blobs import (
     check_blob_name,
     manifest_key,
 )
-from .documents import BadShape, read_document, update_document
+from .documents import BadShape, parse_document, read_document, update_document
 from .errors import NotFoundError, ValidationError
 from .store import Store
 
@@ -109,6 +109,12 @@ def read_manifest(store: Store, pool_id: str) -> Manifest:
     if manifest is None:
         return _rebuild(store, pool_id) or empty_manifest()
     return manifest
+
+
+def check_manifest(store: Store, pool_id: str, data: bytes) -> Manifest:
+    """Manifest bytes already read (e.g. a snapshot to copy) checked like a read:
+    damaged ones are kept aside and raise CorruptDataError."""
+    return parse_document(store, manifest_key(pool_id), data, _normalise)
 
 
 def update_manifest(

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from .documents import BadShape, read_document, update_document
 from .errors import ConflictError, NotFoundError
 from .ids import ID_PATTERN, NAME_MAX, check_id, clean_name, new_id, same_name
+from .manifest import check_manifest
 from .store import Store
 
 log = logging.getLogger("pool_profiles.registry")
@@ -192,7 +193,11 @@ def duplicate_profile(
     # concurrent remove deleted it in between: then take both again.
     for _attempt in range(5):
         manifest = store.read_versioned(f"{src_id}/{_MANIFEST}").data
-        keys = store.walk(src_id)
+        if manifest is not None:
+            # Refused like list/add/export: a copy would spread the damage.
+            check_manifest(store, src_id, manifest)
+        # Copies of damaged documents kept aside are the source's evidence, not data.
+        keys = [k for k in store.walk(src_id) if ".corrupt-" not in k.rsplit("/", 1)[-1]]
         if _names_listed(manifest, src_id, keys):
             break
     else:

@@ -204,6 +204,30 @@ def test_duplicate_copies_images_masks_labels_thumbs(store):
         assert store.exists(pools.blob_key("id1", s["image"]))
 
 
+@pytest.mark.parametrize(
+    "manifest", [b'{"active": 0, "slots": [{"image": "img_0001.png", "la', b'{"slots": 3}']
+)
+def test_duplicate_of_a_corrupt_manifest_is_refused_and_copies_nothing(store, manifest):
+    registry.create_profile(store, "src", pid="id1")
+    pools.add_image(store, "id1", png())
+    store.write_bytes("id1/manifest.json", manifest)
+    with pytest.raises(CorruptDataError) as info:
+        registry.duplicate_profile(store, "id1", "copy", pid="id2")
+    assert info.value.status == 503 and "id1/manifest.json" in info.value.message
+    assert store.walk("id2") == []
+    assert [e["id"] for e in registry.list_profiles(store)] == ["id1"]
+    assert store.read_bytes("id1/manifest.json") == manifest  # left as it was
+
+
+def test_duplicate_leaves_copies_of_damaged_documents_behind(store):
+    registry.create_profile(store, "src", pid="id1")
+    pools.add_image(store, "id1", png())
+    store.write_bytes("id1/manifest.json.corrupt-20260101-000000-0000", b"{")
+    registry.duplicate_profile(store, "id1", "copy", pid="id2")
+    assert not [k for k in store.walk("id2") if ".corrupt-" in k]
+    assert pools.pool_view(store, "id2")["count"] == 1
+
+
 def test_duplicate_moves_no_blob_bytes_through_host(store, monkeypatch):
     registry.create_profile(store, "src", pid="id1")
     pools.add_image(store, "id1", png())

@@ -90,6 +90,17 @@ async def test_unknown_profile_is_404(client):
     assert resp.status == 404 and (await resp.json())["code"] == "not_found"
 
 
+async def test_duplicate_of_a_corrupt_manifest_is_503_and_copies_nothing(client, store):
+    src = await post(client, "/grid_pool/profiles/create", {"name": "Src"})
+    resp = await client.post("/grid_pool/add", data=image_form(src["id"], png()))
+    assert resp.status == 200
+    store.write_bytes(f"{src['id']}/manifest.json", b'{"slots": [')
+    body = await post(client, "/grid_pool/profiles/duplicate", {"id": src["id"], "name": "C"}, 503)
+    assert body["code"] == "corrupt" and "manifest.json" in body["error"]
+    assert [p["id"] for p in await listing(client)] == [src["id"]]
+    assert {k.split("/", 1)[0] for k in store.walk("")} <= {src["id"], "profiles.json"}
+
+
 async def test_export_streams_a_zip_with_a_safe_filename(client):
     name = 'Ünïcode 名前 "q"/\\;x'
     entry = await post(client, "/grid_pool/profiles/create", {"name": name})
