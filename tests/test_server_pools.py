@@ -255,3 +255,19 @@ async def test_storage_and_pillow_never_run_on_the_event_loop(aiohttp_client, st
     assert (await client.get("/grid_pool/store_info")).status == 200
     assert on_loop == []
     assert "update_json" in calls and "read_bytes" in calls  # the spy did see the work
+
+
+async def test_copy_fills_a_new_pool_and_refuses_a_used_one(client, store):
+    await add(client, png(), label="one")
+    await add(client, png((0, 255, 0)), label="two")
+    view = await post(client, "/grid_pool/copy", {"source": POOL, "target": "pool-2"})
+    assert view["pool_id"] == "pool-2" and view["count"] == 2
+    assert [s["label"] for s in view["slots"]] == ["one", "two"]
+    again = await post(client, "/grid_pool/copy", {"source": POOL, "target": "pool-2"}, 409)
+    assert again["code"] == "target_not_empty"
+    bad = await post(client, "/grid_pool/copy", {"source": POOL, "target": "../x"}, 400)
+    assert bad["error"]
+    missing = await post(client, "/grid_pool/copy", {"source": POOL}, 400)
+    assert "target" in missing["error"]
+    resp = await client.get("/grid_pool/list", params={"pool_id": POOL})
+    assert (await resp.json())["count"] == 2

@@ -1,5 +1,5 @@
-"""/grid_pool/*: one pool's slots (list, add, remove, active, label, reorder, set_mask)
-and handing a slot to ComfyUI's MaskEditor. Every change answers with pools.pool_view."""
+"""/grid_pool/*: one pool's slots (list, add, remove, active, label, reorder, set_mask,
+copy) and handing a slot to ComfyUI's MaskEditor. Every change answers with pools.pool_view."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .. import ids, imaging, pools
+from .. import ids, imaging, pool_copy, pools
 from ..errors import NotFoundError, StorageError
 from ..store import Store
 from .context import Context
@@ -138,6 +138,19 @@ def add_pool_routes(routes: web.RouteTableDef, ctx: Context) -> None:
         mask = form.files.get("mask")
         view = await ctx.run(_set_mask, pool_id, index, mask, ctx.limits.images())
         return web.json_response(view)
+
+    @routes.post("/grid_pool/copy")
+    @json_errors
+    async def copy(request: web.Request) -> web.Response:
+        # A copy-pasted pool node: its fresh pool id starts with the source's slots.
+        body = await read_json(request, ctx.limits.max_json_bytes)
+        source, target = get_id(body, "source"), get_id(body, "target")
+
+        def run(store: Store) -> dict[str, Any]:
+            pool_copy.copy_pool(store, source, target)
+            return pools.pool_view(store, target)
+
+        return web.json_response(await ctx.run(run))
 
     @routes.post("/grid_pool/stage_for_mask")
     @json_errors

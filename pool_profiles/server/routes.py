@@ -19,6 +19,8 @@ Pools (each change answers with the pool view, see pools.pool_view):
   POST /grid_pool/reorder  {pool_id, order: [..]}  -> View
   POST /grid_pool/set_mask multipart pool_id, index, mask | clear=true;
                            or JSON {pool_id, index, mask: null} -> View
+  POST /grid_pool/copy     {source, target}        -> View of target (a new pool with
+                           copies of source's slots; 409 when target is not empty)
   POST /grid_pool/stage_for_mask {pool_id, index}  -> {"name", "subfolder", "type",
                                                        "pool_id", "index", "image"} | 501
   GET  /grid_pool/image?pool_id=&name=, /grid_pool/thumb?pool_id=&name= -> bytes (ETag)

@@ -1,0 +1,79 @@
+"""Copying one pool into a new, empty pool id (what copy-paste of a pool node means).
+
+Blobs are immutable (a change writes a new name), so the copy shares nothing mutable
+with the source: every object is copied inside the store (server-side where the backend
+can), then the manifest snapshot is written last, so a reader of the target sees either
+nothing or a complete pool."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .blobs import MANIFEST
+from .errors import ConflictError
+from .ids import check_id
+from .store import Store
+
+_ATTEMPTS = 5
+
+
+def _names_listed(manifest: bytes | None, pool_id: str, keys: list[str]) -> bool:
+    """Every blob the manifest names is among the listed keys (an unparsable manifest
+    has nothing to check: its bytes are copied as they are)."""
+    if manifest is None:
+        return True
+    try:
+        doc = json.loads(manifest.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return True
+    slots = doc.get("slots") if isinstance(doc, dict) else None
+    listed = set(keys)
+    for slot in slots if isinstance(slots, list) else []:
+        for field in ("image", "mask"):
+            value = slot.get(field) if isinstance(slot, dict) else None
+            if isinstance(value, str) and value and f"{pool_id}/{value}" not in listed:
+                return False
+    return True
+
+
+def _snapshot(store: Store, source: str) -> tuple[bytes | None, list[str]]:
+    # Manifest first, listing after: blobs are written before a manifest names them, so
+    # every name in the snapshot is listed -- unless a concurrent remove deleted one in
+    # between; then take both again.
+    for _attempt in range(_ATTEMPTS):
+        manifest = store.read_versioned(f"{source}/{MANIFEST}").data
+        keys = [k for k in store.walk(source) if k != f"{source}/{MANIFEST}"]
+        if _names_listed(manifest, source, keys):
+            return manifest, keys
+    raise ConflictError(
+        f"pool {source!r} keeps changing while being copied; try again", code="conflict"
+    )
+
+
+def copy_pool(store: Store, source: str, target: str) -> dict[str, Any]:
+    """Fill the empty pool `target` with a copy of `source`'s slots, masks, labels and
+    thumbnails. Returns {"source", "target", "copied": number of objects}. A target that
+    already holds anything is refused (ConflictError, nothing changed); a failure leaves
+    no partial target behind."""
+    check_id(source, "source pool id")
+    check_id(target, "target pool id")
+    if source == target:
+        raise ConflictError("a pool cannot be copied onto itself", code="same_pool")
+    if store.walk(target):
+        raise ConflictError(f"pool {target!r} is not empty", code="target_not_empty")
+    manifest, keys = _snapshot(store, source)
+    try:
+        for key in keys:
+            store.copy(key, target + key[len(source) :])
+        if manifest is not None:
+            store.write_bytes(f"{target}/{MANIFEST}", manifest)
+    except FileNotFoundError as exc:
+        store.delete_tree(target)
+        raise ConflictError(
+            f"pool {source!r} changed while being copied; try again", code="conflict"
+        ) from exc
+    except BaseException:
+        store.delete_tree(target)  # leave nothing behind
+        raise
+    return {"source": source, "target": target, "copied": len(keys) + (manifest is not None)}
