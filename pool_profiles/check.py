@@ -3,7 +3,8 @@ hand edits leave in a store.
 
 Checks: the registry parses; every pool's manifest parses and names blobs that exist;
 orphaned blobs (written, never referenced: an add that died between blob and manifest
-write) and leftover temp files; missing thumbnails.
+write) and leftover temp files; missing thumbnails; imports that never finished (their
+staging marker is still there and no registry entry names them).
 
 Repair is conservative: orphans and temp files are deleted only when older than a
 grace period (an add in flight writes its blob before its manifest), slots whose image
@@ -19,7 +20,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from . import pools, registry
+from . import pools, registry, staging
 from .archive import prune_manifest, referenced_blobs
 from .errors import PoolProfilesError, ValidationError
 from .ids import ID_PATTERN
@@ -196,15 +197,21 @@ def _check_pool(
     now: float,
     grace: float,
 ) -> None:
-    report.pools += 1
     # Manifest first, listing second: an add writes its blob before the manifest names
     # it, so every blob this manifest names is in the listing unless it is really gone.
     manifest, parsed = _read_manifest(store, pid, report)
     items = _ls(store, pid)
+    if _check_stage(store, pid, registered, items, report, repair, now, grace):
+        return  # an unfinished import: not a pool (no thumbnails, no orphans)
+    report.pools += 1
     _check_leftovers(store, pid, pid, items, report, repair, now, grace)
     blobs: dict[str, Entry] = {}
     for item in items:
-        if item.is_dir or item.name.startswith(".") or item.name == pools.MANIFEST:
+        if (
+            item.is_dir
+            or item.name.startswith(".")
+            or item.name in (pools.MANIFEST, staging.MARKER)
+        ):
             continue
         if _is_temp(item.name) or _is_quarantined(item.name):
             continue
@@ -282,6 +289,59 @@ def _check_pool(
             with contextlib.suppress(ValidationError):
                 store.delete(key)
                 issue.repaired = True
+
+
+def _check_stage(
+    store: Store,
+    pid: str,
+    registered: bool,
+    items: list[Entry],
+    report: CheckReport,
+    repair: bool,
+    now: float,
+    grace: float,
+) -> bool:
+    """A staging marker (see staging.py). Unregistered: an import that never finished,
+    removed whole by repair once the marker is older than the grace period (a live
+    import rewrites it every minute). Registered: the import finished but its marker
+    stayed; only the marker goes. True when `pid` is an unfinished import."""
+    marker = next((i for i in items if i.name == staging.MARKER and not i.is_dir), None)
+    if marker is None:
+        return False
+    key = staging.marker_key(pid)
+    if registered:
+        issue = report.add(
+            "stage_marker", pid, key, f"{key} remains from an import that finished", WARNING
+        )
+        if repair:
+            store.delete(key)
+            issue.repaired = True
+        return False
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(marker.mtime or now))
+    issue = report.add(
+        "unfinished_import",
+        pid,
+        pid,
+        f"{pid} holds an import that never finished (marker written {when}); "
+        "it is not a profile and no node uses it",
+        WARNING,
+    )
+    # A corrupt registry names nobody: then every stage might be a profile. Keep them.
+    registry_ok = not any(i.kind == "registry_corrupt" for i in report.issues)
+    old = _old_enough(marker, now, grace)
+    if repair and registry_ok and old and not _registered_now(store, pid):
+        store.delete_tree(pid)
+        issue.repaired = True
+        issue.message += "; removed"
+    return True
+
+
+def _registered_now(store: Store, pid: str) -> bool:
+    """Ask the registry again right before deleting: the import may just have finished."""
+    try:
+        return any(e["id"] == pid for e in registry.list_profiles(store))
+    except PoolProfilesError:
+        return True  # unknown: keep the data
 
 
 def _still_unused(store: Store, pid: str, name: str) -> bool:

@@ -19,6 +19,7 @@ from .documents import BadShape, read_document, update_document
 from .errors import ConflictError, NotFoundError
 from .ids import ID_PATTERN, NAME_MAX, check_id, clean_name, new_id, same_name
 from .manifest import check_manifest
+from .staging import MARKER, Stage
 from .store import Store
 
 log = logging.getLogger("pool_profiles.registry")
@@ -196,8 +197,7 @@ def duplicate_profile(
         if manifest is not None:
             # Refused like list/add/export: a copy would spread the damage.
             check_manifest(store, src_id, manifest)
-        # Copies of damaged documents kept aside are the source's evidence, not data.
-        keys = [k for k in store.walk(src_id) if ".corrupt-" not in k.rsplit("/", 1)[-1]]
+        keys = [k for k in store.walk(src_id) if _copied(k)]
         if _names_listed(manifest, src_id, keys):
             break
     else:
@@ -206,6 +206,7 @@ def duplicate_profile(
         )
     entry: Profile = {"id": pid, "name": name, "created": _now(ts)}
     try:
+        stage = Stage.begin(store, pid, "duplicate")  # a copy cut short is recognisable
         for key in keys:
             store.copy(key, pid + key[len(src_id) :])
         if manifest is not None:
@@ -221,7 +222,7 @@ def duplicate_profile(
             current.append(dict(entry))
             return dict(entry)
 
-        return _update(store, change)
+        registered = _update(store, change)
     except FileNotFoundError as exc:
         store.delete_tree(pid)
         raise ConflictError(
@@ -230,6 +231,15 @@ def duplicate_profile(
     except BaseException:
         store.delete_tree(pid)  # leave nothing behind
         raise
+    stage.commit()
+    return registered
+
+
+def _copied(key: str) -> bool:
+    """Keys a duplicate copies: not the source's copies of damaged documents (its
+    evidence, not its data) nor a staging marker an earlier crash left."""
+    name = key.rsplit("/", 1)[-1]
+    return ".corrupt-" not in name and name != MARKER
 
 
 def _names_listed(manifest: bytes | None, pool_id: str, keys: list[str]) -> bool:

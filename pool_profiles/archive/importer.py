@@ -18,6 +18,7 @@ from .. import ids, imaging, pools, registry
 from ..errors import PoolProfilesError, TooLargeError, ValidationError
 from ..imaging import ImageLimits
 from ..registry import Profile
+from ..staging import Stage
 from ..store import Store
 from .layout import (
     FALLBACK_NAME,
@@ -259,11 +260,13 @@ def _write(
     new_id: str,
     name: str,
     progress: Progress | None,
+    stage: Stage,
 ) -> Profile:
     total = 2 * len(plan.blobs)
     for done, (blob, info) in enumerate(sorted(plan.blobs.items()), len(plan.blobs) + 1):
         with zf.open(info) as src:
             store.write_stream(pools.blob_key(new_id, blob), iter_file(src))
+        stage.beat()
         if progress:
             progress(done, total)
     if plan.manifest is not None:
@@ -276,6 +279,7 @@ def _write(
             pools.thumbnail(store, new_id, blob)
         except PoolProfilesError as exc:
             log.warning("import: no thumbnail for %s: %s", blob, exc)
+        stage.beat()
     return registry.register_profile(store, new_id, name)
 
 
@@ -309,8 +313,9 @@ def import_zip(
     progress: Progress | None = None,
     image_limits: ImageLimits | None = None,
 ) -> Profile:
-    """Validate every member first, write under a fresh id, register (name suffixed on
-    collision). On any failure nothing is left behind. ValidationError/TooLargeError."""
+    """Validate every member first, write under a fresh id (staged: see staging.Stage),
+    register (name suffixed on collision). On any failure nothing is left behind.
+    ValidationError/TooLargeError."""
     limits = limits or ImportLimits()
     image_limits = image_limits or ImageLimits.from_env()
     if name is not None:
@@ -325,10 +330,15 @@ def import_zip(
         final_name = _choose_name(name, plan.meta_name)
         new_id = ids.new_id()
         try:
-            return _write(store, zf, plan, new_id, final_name, progress)
+            # The marker first: an import cut short (kill -9, a store failing even
+            # the clean-up below) is recognisable as one, never taken for a pool.
+            stage = Stage.begin(store, new_id, "import")
+            entry = _write(store, zf, plan, new_id, final_name, progress, stage)
         except BaseException as exc:
             with contextlib.suppress(Exception):
                 store.delete_tree(new_id)
             if isinstance(exc, (zipfile.BadZipFile, zlib.error, EOFError)):
                 raise ValidationError(f"zip is damaged: {exc}", code="bad_zip") from exc
             raise
+        stage.commit()
+        return entry
