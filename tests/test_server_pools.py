@@ -61,8 +61,14 @@ async def post(client, path: str, body: dict, status: int = 200) -> dict:
 async def test_list_of_an_unknown_pool_is_empty(client, store):
     resp = await client.get("/grid_pool/list", params={"pool_id": POOL})
     assert resp.status == 200
-    assert resp.headers["Cache-Control"] == "no-store"
-    assert await resp.json() == {"pool_id": POOL, "active": 0, "count": 0, "slots": []}
+    assert resp.headers["Cache-Control"] == "no-cache"  # revalidated by ETag every time
+    assert await resp.json() == {
+        "pool_id": POOL,
+        "active": 0,
+        "count": 0,
+        "slots": [],
+        "exists": False,
+    }
     assert store.walk("") == []  # reading never writes
 
 
@@ -86,6 +92,7 @@ async def test_add_label_active_reorder_remove(client, store):
     assert view["active"] == 1  # the active slot follows its image
 
     listed = await (await client.get("/grid_pool/list", params={"pool_id": POOL})).json()
+    assert listed.pop("exists") is True  # only the listing tells unknown ids apart
     assert listed == view
 
     view = await post(client, "/grid_pool/remove", {"pool_id": POOL, "index": 1})

@@ -54,6 +54,21 @@ class S3Store(Store):
 
         return self._run(get)
 
+    def _version(self, path: str) -> str | None:
+        bucket, key = self._bucket_key(path)
+
+        async def head() -> str | None:
+            s3 = await self._client(bucket)
+            try:
+                resp = await s3.head_object(Bucket=bucket, Key=key)
+            except Exception as exc:
+                if _error_code(exc) in _MISSING_CODES:
+                    return None
+                raise
+            return resp["ETag"]
+
+        return self._run(head)
+
     def _write_if(self, path: str, data: bytes, version: str | None) -> str:
         bucket, key = self._bucket_key(path)
         condition = {"IfMatch": version} if version is not None else {"IfNoneMatch": "*"}

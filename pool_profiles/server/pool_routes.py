@@ -12,6 +12,7 @@ from aiohttp import web
 from .. import ids, imaging, pool_copy, pools
 from ..errors import NotFoundError, StorageError
 from ..store import Store
+from .conditional import conditional_json, pool_listing
 from .context import Context
 from .errors import BadRequest, json_error, json_errors
 from .params import get_id, get_index, get_order, get_text, query_id, to_index
@@ -76,7 +77,9 @@ def add_pool_routes(routes: web.RouteTableDef, ctx: Context) -> None:
     @json_errors
     async def list_pool(request: web.Request) -> web.Response:
         pool_id = query_id(request.query, "pool_id")
-        return web.json_response(await ctx.run(pools.pool_view, pool_id), headers=NO_STORE)
+        inm = request.headers.get("If-None-Match")
+        etag, view = await ctx.run(pool_listing, pool_id, inm)
+        return conditional_json(view, etag)
 
     @routes.post("/grid_pool/add")
     @json_errors

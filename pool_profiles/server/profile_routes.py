@@ -11,6 +11,7 @@ from aiohttp import web
 from .. import archive, registry
 from ..errors import PoolProfilesError
 from ..store import Store
+from .conditional import conditional_json, profiles_listing
 from .context import Context
 from .errors import BadRequest, json_errors
 from .params import get_id, get_text, query_id
@@ -39,7 +40,9 @@ def add_profile_routes(routes: web.RouteTableDef, ctx: Context) -> None:
     @routes.get("/grid_pool/profiles/list")
     @json_errors
     async def list_profiles(request: web.Request) -> web.Response:
-        return web.json_response(await ctx.run(_listing), headers=NO_STORE)
+        inm = request.headers.get("If-None-Match")
+        etag, listing = await ctx.run(profiles_listing, inm)
+        return conditional_json(listing, etag)
 
     @routes.post("/grid_pool/profiles/create")
     @json_errors

@@ -337,6 +337,17 @@ class Store:
         with self._errors("read", key):
             return self._read_versioned(path)
 
+    def version(self, key: str) -> str | None:
+        """The version `read_versioned` would report for `key` (None: no object),
+        without the bytes where the backend can (S3: one HEAD). For cheap "did this
+        document change?" checks, such as the list routes' ETags."""
+        path = self.path(key)
+        with self._errors("stat", key):
+            return self._version(path)
+
+    def _version(self, path: str) -> str | None:
+        return self._read_versioned(path).version
+
     def _read_versioned(self, path: str) -> Versioned:
         try:
             data = self.fs.cat_file(path)

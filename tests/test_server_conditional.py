@@ -1,0 +1,162 @@
+"""ETag / If-None-Match on the list routes, on every backend: a poll of an unchanged
+pool or registry is a 304 that builds no view, and any change (through the routes or
+by another writer on the store) is a 200 with a new tag."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import pytest_asyncio
+from aiohttp import FormData
+from PIL import Image
+
+from pool_profiles import pools, registry
+from pool_profiles.blobs import manifest_key
+from pool_profiles.server.app import make_app
+from pool_profiles.server.conditional import hits
+
+POOL = "pool-1"
+
+
+def png(color=(255, 0, 0)) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 6), color).save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest_asyncio.fixture
+async def client(aiohttp_client, store):
+    return await aiohttp_client(make_app(store))
+
+
+async def get_pool(client, etag=None, pool_id=POOL):
+    headers = {"If-None-Match": etag} if etag else {}
+    return await client.get("/grid_pool/list", params={"pool_id": pool_id}, headers=headers)
+
+
+def test_store_version_matches_read_versioned(store):
+    assert store.version("a/doc.json") is None
+    store.write_bytes("a/doc.json", b"{}")
+    assert store.version("a/doc.json") == store.read_versioned("a/doc.json").version
+    store.update_json("a/doc.json", lambda d: d.update(x=1))
+    assert store.version("a/doc.json") == store.read_versioned("a/doc.json").version
+
+
+@pytest.mark.asyncio
+async def test_pool_list_answers_304_until_the_pool_changes(client, store):
+    pools.add_image(store, POOL, png())
+    first = await get_pool(client)
+    assert first.status == 200
+    etag = first.headers["ETag"]
+    assert (await first.json())["count"] == 1
+
+    again = await get_pool(client, etag)
+    assert again.status == 304
+    assert again.headers["ETag"] == etag
+    assert await again.read() == b""
+
+    # a change through the routes
+    resp = await client.post("/grid_pool/label", json={"pool_id": POOL, "index": 0, "label": "x"})
+    assert resp.status == 200
+    changed = await get_pool(client, etag)
+    assert changed.status == 200
+    assert (await changed.json())["slots"][0]["label"] == "x"
+    etag2 = changed.headers["ETag"]
+    assert etag2 != etag
+
+    # a change by another writer on the same store (another instance, the CLI)
+    pools.add_image(store, POOL, png((0, 0, 255)))
+    other = await get_pool(client, etag2)
+    assert other.status == 200
+    assert (await other.json())["count"] == 2
+    assert (await get_pool(client, other.headers["ETag"])).status == 304
+
+
+@pytest.mark.asyncio
+async def test_a_304_builds_no_view_and_reads_no_document(client, store, monkeypatch):
+    pools.add_image(store, POOL, png())
+    etag = (await get_pool(client)).headers["ETag"]
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a 304 must not read the manifest")
+
+    monkeypatch.setattr(pools, "pool_view", forbidden)
+    if type(store).__name__ == "S3Store":  # S3 asks with one HEAD, not a GET
+        monkeypatch.setattr(type(store), "_read_versioned", forbidden)
+    assert (await get_pool(client, etag)).status == 304
+
+
+@pytest.mark.asyncio
+async def test_unknown_pool_says_so_and_is_conditional_too(client, store):
+    first = await get_pool(client)
+    assert first.status == 200
+    assert (await first.json())["exists"] is False
+    assert (await get_pool(client, first.headers["ETag"])).status == 304
+    pools.add_image(store, POOL, png())
+    after = await get_pool(client, first.headers["ETag"])
+    assert after.status == 200
+    assert (await after.json())["exists"] is True
+
+
+@pytest.mark.asyncio
+async def test_an_empty_profile_pool_exists(client, store):
+    prof = registry.create_profile(store, "Empty one")
+    view = await (await get_pool(client, pool_id=prof["id"])).json()
+    assert view["count"] == 0 and view["exists"] is True
+
+
+@pytest.mark.asyncio
+async def test_earlier_pack_pool_without_manifest_gets_a_tag(client, store):
+    pools.add_image(store, POOL, png())
+    store.delete(manifest_key(POOL))  # blobs only, as the earlier pack could leave them
+    first = await get_pool(client)
+    assert (await first.json())["count"] == 1
+    assert (await get_pool(client, first.headers["ETag"])).status == 304
+
+
+@pytest.mark.asyncio
+async def test_profiles_list_answers_304_until_the_registry_changes(client, store):
+    first = await client.get("/grid_pool/profiles/list")
+    assert first.status == 200 and (await first.json()) == {"profiles": []}
+    inm = {"If-None-Match": first.headers["ETag"]}
+    assert (await client.get("/grid_pool/profiles/list", headers=inm)).status == 304
+
+    registry.create_profile(store, "Made elsewhere")  # e.g. the CLI
+    second = await client.get("/grid_pool/profiles/list", headers=inm)
+    assert second.status == 200
+    assert [p["name"] for p in (await second.json())["profiles"]] == ["Made elsewhere"]
+    inm = {"If-None-Match": second.headers["ETag"]}
+    assert (await client.get("/grid_pool/profiles/list", headers=inm)).status == 304
+
+    resp = await client.post("/grid_pool/profiles/create", json={"name": "Via route"})
+    assert resp.status == 200
+    third = await client.get("/grid_pool/profiles/list", headers=inm)
+    assert third.status == 200 and len((await third.json())["profiles"]) == 2
+
+
+@pytest.mark.asyncio
+async def test_add_route_changes_the_tag(client):
+    etag = (await get_pool(client)).headers["ETag"]
+    form = FormData()
+    form.add_field("pool_id", POOL)
+    form.add_field("image", png(), filename="x.png", content_type="image/png")
+    assert (await client.post("/grid_pool/add", data=form)).status == 200
+    assert (await get_pool(client, etag)).status == 200
+
+
+@pytest.mark.asyncio
+async def test_bad_pool_id_is_still_a_400(client):
+    resp = await get_pool(client, 'W/"abc"', pool_id="../x")
+    assert resp.status == 400
+
+
+def test_if_none_match_parsing():
+    tag = 'W/"abc"'
+    assert hits('W/"abc"', tag)
+    assert hits('"abc"', tag)
+    assert hits('"x", W/"abc"', tag)
+    assert hits("*", tag)
+    assert not hits('"abd"', tag)
+    assert not hits(None, tag)
+    assert not hits("", tag)
