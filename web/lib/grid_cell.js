@@ -1,0 +1,99 @@
+// One slot of the pool grid: thumbnail button (click = make active), badges, label
+// field, delete and (optionally) mask buttons. Cells are keyed by position and
+// updated in place, so a poll never steals focus or an unfinished label edit.
+
+import { el } from "./dom.js";
+
+export function slotName(slot) {
+  return slot.label ? `slot ${slot.index}: ${slot.label}` : `slot ${slot.index}`;
+}
+
+export function createCell(handlers, withBrush) {
+  const img = el("img", { loading: "lazy", decoding: "async", draggable: "false", alt: "" });
+  const thumb = el("button", {
+    type: "button",
+    class: "ppg-thumb",
+    "aria-keyshortcuts": "Alt+ArrowLeft Alt+ArrowRight",
+  }, img);
+  const badge = el("span", { class: "ppg-badge", "aria-hidden": "true" });
+  const maskDot = el("span", { class: "ppg-maskdot", title: "has a mask", hidden: true });
+  const del = el("button", { type: "button", class: "ppg-tool ppg-delete", text: "✕" });
+  const brush = withBrush
+    ? el("button", { type: "button", class: "ppg-tool ppg-brush", text: "🖌" })
+    : null;
+  const label = el("input", {
+    type: "text",
+    class: "ppg-label",
+    placeholder: "label…",
+    maxlength: "500",
+    spellcheck: "false",
+  });
+  const item = el("li", { class: "ppg-cell", draggable: "true" }, thumb, badge, maskDot, del,
+    brush, label);
+
+  const cell = { item, thumb, img, badge, maskDot, del, brush, label, slot: null, image: null };
+  const idx = () => cell.slot.index;
+
+  thumb.addEventListener("click", () => handlers.select(idx()));
+  thumb.addEventListener("dblclick", () => handlers.openMask?.(idx()));
+  thumb.addEventListener("keydown", (e) => {
+    if (!e.altKey || (e.key !== "ArrowLeft" && e.key !== "ArrowRight")) return;
+    e.preventDefault();
+    e.stopPropagation();
+    handlers.move(idx(), e.key === "ArrowLeft" ? -1 : 1);
+  });
+  del.addEventListener("click", () => handlers.remove(idx()));
+  brush?.addEventListener("click", () => handlers.openMask?.(idx()));
+
+  // Label: saved on Enter or when leaving the field; Escape puts the stored text back.
+  const commit = () => {
+    if (!cell.slot || label.value === (cell.slot.label || "")) return;
+    handlers.label(idx(), label.value);
+  };
+  label.addEventListener("change", commit);
+  label.addEventListener("keydown", (e) => {
+    e.stopPropagation(); // typing must not trigger the host's shortcuts (ComfyUI's canvas)
+    if (e.key === "Enter") {
+      e.preventDefault();
+      commit();
+      label.blur();
+    } else if (e.key === "Escape") {
+      label.value = cell.slot?.label || "";
+      label.blur();
+    }
+  });
+  label.addEventListener("paste", (e) => e.stopPropagation()); // text, not an image
+  label.addEventListener("dragstart", (e) => e.preventDefault());
+
+  item.addEventListener("dragstart", (e) => handlers.dragStart(e, idx()));
+  item.addEventListener("dragend", () => handlers.dragEnd());
+  item.addEventListener("dragover", (e) => handlers.dragOver(e, cell));
+  item.addEventListener("dragleave", () => item.classList.remove("ppg-drop-target"));
+  item.addEventListener("drop", (e) => handlers.drop(e, idx()));
+  return cell;
+}
+
+export function updateCell(cell, slot, { active, thumbUrl }) {
+  cell.slot = slot;
+  const name = slotName(slot);
+  if (cell.image !== slot.image) {
+    cell.image = slot.image;
+    cell.img.src = thumbUrl(slot.image);
+  }
+  cell.img.alt = slot.label || `image ${slot.index}`;
+  cell.thumb.setAttribute("aria-label", `Select ${name}`);
+  cell.thumb.setAttribute("aria-pressed", String(active));
+  cell.thumb.title = `${name}${active ? " (active)" : ""} — click to use, Alt+←/→ to move`;
+  cell.item.classList.toggle("ppg-active", active);
+  cell.badge.textContent = String(slot.index);
+  cell.maskDot.hidden = !slot.has_mask;
+  cell.del.setAttribute("aria-label", `Delete ${name}`);
+  cell.del.title = "Delete this image";
+  if (cell.brush) {
+    cell.brush.setAttribute("aria-label", `Edit the mask of ${name}`);
+    cell.brush.title = "Paint a mask";
+  }
+  cell.label.setAttribute("aria-label", `Label of slot ${slot.index}`);
+  // Never overwrite what someone is typing; a poll may arrive mid-edit.
+  if (document.activeElement !== cell.label) cell.label.value = slot.label || "";
+}
