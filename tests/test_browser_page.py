@@ -74,8 +74,8 @@ def served(tmp_path):
         proc.wait(timeout=10)
 
 
-def test_page_lists_profiles_and_thumbnails(served):
-    from playwright.sync_api import sync_playwright
+def test_page_mounts_the_shared_components(served):
+    from playwright.sync_api import expect, sync_playwright
 
     url, prof = served
     with sync_playwright() as p:
@@ -86,29 +86,33 @@ def test_page_lists_profiles_and_thumbnails(served):
         page.on("pageerror", lambda e: problems.append(str(e)))
         page.on("dialog", lambda d: (problems.append("dialog: " + d.message), d.dismiss()))
         page.goto(url)
-        page.wait_for_selector("article.profile >> nth=1")
 
-        titles = page.locator("article.profile h2").all_inner_texts()
-        assert any("Faces <b>bold</b>" in t for t in titles)  # shown as text, not markup
-        assert any("Empty" in t for t in titles)
-        first = page.locator("article.profile", has_text="Faces")
-        slots = first.locator("figure.slot")
-        assert slots.count() == 2
+        dropdown = page.get_by_role("combobox", name="Profile")
+        expect(dropdown.locator("option")).to_have_count(3)  # (no profile), Empty, Faces
+        names = dropdown.locator("option").all_inner_texts()
+        assert names[1:] == ["Empty", "Faces <b>bold</b>"]  # sorted, shown as text
+        dropdown.select_option(prof["id"])
+        grid = page.get_by_role("region", name="Image pool").first
+        cells = grid.locator("li.ppg-cell")
+        expect(cells).to_have_count(2)
         page.wait_for_function(
-            "() => [...document.querySelectorAll('figure.slot img')]"
+            "() => [...document.querySelectorAll('.ppg-thumb img')]"
             ".every(i => i.complete && i.naturalWidth > 0)"
         )
-        assert "active" in (slots.nth(0).get_attribute("class") or "")
-        assert slots.nth(0).locator(".mask-dot").count() == 1
-        assert slots.nth(1).locator(".mask-dot").count() == 0
-        assert slots.nth(0).locator(".label").inner_text() == "red one"
-        assert "onerror" in slots.nth(1).locator(".label").inner_text()
-        assert page.locator("figure.slot img[src='x']").count() == 0
-        assert "empty pool" in page.locator("article.profile", has_text="Empty").inner_text()
+        assert "thumb" in (cells.nth(0).locator("img").get_attribute("src") or "")
+        expect(cells.nth(0)).to_have_class("ppg-cell ppg-active")
+        expect(cells.nth(0).locator(".ppg-maskdot")).to_be_visible()
+        expect(cells.nth(1).locator(".ppg-maskdot")).to_be_hidden()
+        expect(page.get_by_role("textbox", name="Label of slot 0")).to_have_value("red one")
+        hostile = page.get_by_role("textbox", name="Label of slot 1")
+        expect(hostile).to_have_value('<img src=x onerror="alert(1)">')
+        assert page.locator("img[src='x']").count() == 0
 
-        # a node's own pool, by id
-        page.fill("#pool-id", "node-pool-1")
-        page.click("#pool-form button")
-        page.wait_for_selector("article.profile:has-text('node-pool-1') figure.slot img")
+        # a node's own pool, by id; Show twice does not stack
+        page.get_by_role("textbox", name="Pool id").fill("node-pool-1")
+        page.get_by_role("button", name="Show").click()
+        page.get_by_role("button", name="Show").click()
+        expect(page.locator("#node-pool li.ppg-cell")).to_have_count(1)
+        expect(page.locator("#node-pool .ppg")).to_have_count(1)
         browser.close()
     assert problems == []

@@ -1,5 +1,6 @@
 """`make_app`: the standalone aiohttp application behind `pool-profiles serve`:
-the same /grid_pool routes plus a small read-only page at `/`."""
+the same /grid_pool routes plus the pool manager page at `/` (the shared components
+under /lib/ and the page's own entry under /static/)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ..store import Store
 from .context import ServerLimits, StageImage
 from .errors import Handler, json_error
 from .routes import add_routes
+from .webdir import web_lib_dir
 
 STATIC_DIR = Path(__file__).parent / "static"
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
@@ -76,4 +78,9 @@ def make_app(
     app.add_routes(routes)
     app.router.add_get("/", _index)
     app.router.add_static("/static/", STATIC_DIR, follow_symlinks=False)
+    lib = web_lib_dir()
+    if lib is None:
+        raise RuntimeError("the pool manager's components (web/lib) are missing")
+    # The same component files ComfyUI serves from the pack's web/ folder.
+    app.router.add_static("/lib/", lib, follow_symlinks=False)
     return app

@@ -1,94 +1,115 @@
-// Read-only view of the store: profiles and their pools, through the /grid_pool routes.
-// Data is only ever inserted with textContent / attributes (never innerHTML).
+// The standalone pool manager: the same components the ComfyUI nodes mount
+// (/lib/ is the pack's web/lib), wired to this page. Text only via textContent.
+
+import { createApi } from "/lib/api.js";
+import { createPoller } from "/lib/poller.js";
+import { createPoolGrid } from "/lib/pool_grid.js";
+import { createProfileBar } from "/lib/profile_bar.js";
 
 const $ = (sel) => document.querySelector(sel);
+const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const TOAST_MS = { error: 9000, info: 5000, success: 4000 };
 
-async function getJSON(url) {
-  const res = await fetch(url, { headers: { Accept: "application/json" } });
-  const body = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error(body.error || `${res.status} ${res.statusText}`);
-  return body;
+function notify(kind, message) {
+  const toast = document.createElement("div");
+  toast.className = `toast toast-${kind}`;
+  toast.setAttribute("role", kind === "error" ? "alert" : "status");
+  const text = document.createElement("span");
+  text.textContent = message;
+  const close = document.createElement("button");
+  close.type = "button";
+  close.className = "toast-close";
+  close.textContent = "✕";
+  close.setAttribute("aria-label", "Dismiss");
+  close.addEventListener("click", () => toast.remove());
+  toast.append(text, close);
+  $("#toasts").append(toast);
+  setTimeout(() => toast.remove(), TOAST_MS[kind] || 5000);
 }
 
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else node.setAttribute(key, value);
-  }
-  node.append(...children);
-  return node;
-}
+const api = createApi();
 
-function blobUrl(route, poolId, name) {
-  const q = new URLSearchParams({ pool_id: poolId, name });
-  return `/grid_pool/${route}?${q}`;
-}
-
-function renderSlot(poolId, slot, active) {
-  const link = el("a", { href: blobUrl("image", poolId, slot.image), target: "_blank" },
-    el("img", { src: blobUrl("thumb", poolId, slot.image), alt: slot.label || slot.image,
-      loading: "lazy" }));
-  const node = el("figure", { class: "slot" + (slot.index === active ? " active" : "") },
-    link, el("span", { class: "badge", text: String(slot.index) }));
-  if (slot.has_mask) node.append(el("span", { class: "mask-dot", title: "has a mask" }));
-  node.append(el("figcaption", { class: "label", text: slot.label || "" }));
-  return node;
-}
-
-async function renderPool(poolId, title, meta) {
-  const box = el("article", { class: "profile" }, el("h2", { text: title }));
-  if (meta) box.append(el("p", { class: "meta muted", text: meta }));
-  const grid = el("div", { class: "grid" });
-  box.append(grid);
+async function showStore() {
   try {
-    const view = await getJSON(`/grid_pool/list?pool_id=${encodeURIComponent(poolId)}`);
-    if (!view.count) grid.append(el("p", { class: "muted", text: "empty pool" }));
-    for (const slot of view.slots) grid.append(renderSlot(poolId, slot, view.active));
-  } catch (err) {
-    grid.append(el("p", { class: "error", text: err.message }));
-  }
-  return box;
-}
-
-async function loadStoreInfo() {
-  try {
-    const info = await getJSON("/grid_pool/store_info");
+    const info = await api.storeInfo();
     const mode = info.single_writer ? " — single writer" : "";
     $("#store-info").textContent = `${info.backend} store ${info.url}${mode}`;
   } catch (err) {
     $("#store-info").textContent = `store unavailable: ${err.message}`;
-    $("#store-info").className = "error";
+    notify("error", err.message);
   }
 }
 
-async function loadProfiles() {
-  const section = $("#profiles");
-  section.replaceChildren();
-  $("#status").textContent = "loading profiles…";
-  try {
-    const { profiles } = await getJSON("/grid_pool/profiles/list");
-    $("#status").textContent = profiles.length ? `${profiles.length} profile(s)` : "no profiles yet";
-    for (const p of profiles) {
-      const when = p.created ? new Date(p.created * 1000).toLocaleString() : "";
-      const exportLink = `/grid_pool/profiles/export?id=${encodeURIComponent(p.id)}`;
-      const box = await renderPool(p.id, p.name, `id ${p.id}${when ? " · created " + when : ""}`);
-      box.querySelector("h2").append(" ", el("a", { href: exportLink, text: "export zip" }));
-      section.append(box);
-    }
-  } catch (err) {
-    $("#status").textContent = err.message;
-    $("#status").className = "error";
-  }
+// -- the selected profile's pool ---------------------------------------------------
+
+const profileGrid = createPoolGrid({ api, notify });
+$("#profile-pool").append(profileGrid.element);
+
+function selectedFromHash() {
+  const m = /(?:^|&)profile=([A-Za-z0-9_-]{1,64})/.exec(location.hash.slice(1));
+  return m ? m[1] : null;
+}
+
+const bar = createProfileBar({
+  api,
+  notify,
+  selectedId: selectedFromHash(),
+  onSelect(profile) {
+    history.replaceState(null, "", profile ? `#profile=${profile.id}` : location.pathname);
+    profileGrid.setPoolId(profile ? profile.id : null);
+  },
+});
+$("#profile-bar").append(bar.element);
+if (selectedFromHash()) profileGrid.setPoolId(selectedFromHash());
+
+// -- a node's own pool, by id (one at a time: Show again replaces it) ---------------
+
+let nodeGrid = null;
+
+function closeNodePool() {
+  nodeGrid?.destroy();
+  nodeGrid = null;
+  $("#node-pool").hidden = true;
+  $("#pool-close").hidden = true;
 }
 
 $("#pool-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const poolId = $("#pool-id").value.trim();
-  if (!poolId) return;
-  $("#profiles").prepend(await renderPool(poolId, `Pool ${poolId}`, ""));
+  if (!ID_PATTERN.test(poolId)) {
+    notify("error", "A pool id is 1 to 64 letters, digits, '-' or '_'.");
+    return;
+  }
+  try {
+    const { view } = await api.getPool(poolId);
+    if (view && view.exists === false) {
+      notify("error", `No pool with id “${poolId}” in this store.`);
+      return;
+    }
+  } catch (err) {
+    notify("error", err.message);
+    return;
+  }
+  if (nodeGrid?.getPoolId() === poolId) {
+    nodeGrid.refresh({ force: true });
+    return;
+  }
+  closeNodePool();
+  nodeGrid = createPoolGrid({ api, notify, poolId });
+  const box = $("#node-pool");
+  const title = document.createElement("h3");
+  title.textContent = `Pool ${poolId}`;
+  box.replaceChildren(title, nodeGrid.element);
+  box.hidden = false;
+  $("#pool-close").hidden = false;
 });
+$("#pool-close").addEventListener("click", closeNodePool);
 
-loadStoreInfo();
-loadProfiles();
+// -- live: another process's changes appear without reload --------------------------
+
+const poller = createPoller({
+  intervalMs: 3000,
+  check: () => Promise.all([bar.refresh(), profileGrid.refresh(), nodeGrid?.refresh()]),
+});
+poller.start();
+showStore();
