@@ -7,7 +7,7 @@ chunks (zipfile on a non-seekable sink writes data descriptors), so memory stays
 bounded whatever the pool size. Import validates every member before it writes
 anything, writes under a fresh id, and deletes all it wrote if any step fails."""
 
-from .export import export_to_file, iter_export
+from .export import export_to_file, export_to_path, iter_export
 from .importer import import_zip
 from .layout import (
     CHUNK,
@@ -27,6 +27,7 @@ __all__ = [
     "ImportLimits",
     "Progress",
     "export_to_file",
+    "export_to_path",
     "import_zip",
     "iter_export",
     "iter_file",

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import stat
 import time
 import zipfile
 from collections.abc import Iterator
 from typing import IO, Any
 
-from .. import ids, pools, registry
+from .. import ids, partfiles, pools, registry
+from ..errors import PoolProfilesError
 from ..store import Store
 from .layout import (
     CHUNK,
@@ -116,6 +118,35 @@ def export_to_file(
         out.write(chunk)
         written += len(chunk)
     return written
+
+
+def export_to_path(store: Store, pid: str, path: str, *, progress: Progress | None = None) -> int:
+    """Export to the file `path`: written beside it as a part file and renamed, so a
+    failed export leaves no half zip; part files earlier runs left when killed are
+    removed (and said so). An unknown profile fails before any file is touched."""
+    chunks = iter_export(store, pid, progress=progress)
+    folder = os.path.dirname(os.path.abspath(path))
+    stale = partfiles.remove_stale(folder)
+    if stale:
+        log.warning(
+            "pool-profiles: removed %d partial export(s) interrupted runs left in %s: %s",
+            len(stale),
+            folder,
+            ", ".join(stale),
+        )
+    part = os.path.join(folder, "." + partfiles.part_name(os.path.basename(path)))
+    try:
+        with open(part, "wb") as f:
+            size = sum(f.write(chunk) for chunk in chunks)
+        os.replace(part, path)
+    except BaseException as exc:
+        partfiles.discard(part)
+        if isinstance(exc, OSError):  # name the file the user asked for
+            raise PoolProfilesError(
+                f"cannot write {path}: {exc.strerror or exc}", code="os_error"
+            ) from exc
+        raise
+    return size
 
 
 # -- import: validation ----------------------------------------------------------

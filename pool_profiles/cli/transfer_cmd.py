@@ -4,10 +4,8 @@ and keep a store healthy."""
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
-import uuid
 
 from .. import archive, check, transfer
 from ..config import StoreConfig, _options, open_configured
@@ -53,28 +51,14 @@ def run_export(args: argparse.Namespace) -> int:
     pid = check_id(args.id, "profile id")
     store = open_store_from_args(args)
     with progress_bar(args, "exporting", enabled=args.file != "-") as bar:
-        # An unknown id fails here, before any file is created.
-        chunks = archive.iter_export(store, pid, progress=updater(bar))
         if args.file == "-":
             out = sys.stdout.buffer
-            for chunk in chunks:
+            for chunk in archive.iter_export(store, pid, progress=updater(bar)):
                 out.write(chunk)
             out.flush()
             return 0
-        # Write beside the target and rename: a failed export leaves no half zip.
-        part = f"{args.file}.{uuid.uuid4().hex[:8]}.part"
-        try:
-            with open(part, "wb") as f:
-                size = sum(f.write(chunk) for chunk in chunks)
-            os.replace(part, args.file)
-        except BaseException as exc:
-            with contextlib.suppress(OSError):
-                os.remove(part)
-            if isinstance(exc, OSError):  # name the file the user asked for
-                raise PoolProfilesError(
-                    f"cannot write {args.file}: {exc.strerror or exc}", code="os_error"
-                ) from exc
-            raise
+        # Beside the target, then renamed; an unknown id fails before any file exists.
+        size = archive.export_to_path(store, pid, args.file, progress=updater(bar))
     print(f"exported {pid} to {args.file} ({size} bytes)", file=sys.stderr)
     return 0
 

@@ -55,8 +55,16 @@ def json_errors(handler: Handler) -> Handler:
             if exc.status < 400:
                 raise  # redirects and 304s are answers, not errors
             return json_error(exc.status, exc.reason or "request failed", _http_code(exc))
-        except (ConnectionResetError, BrokenPipeError):
-            raise  # the client went away; nobody is left to answer
+        except (ConnectionResetError, BrokenPipeError) as exc:
+            # The client went away mid-request (a closed tab, a dropped upload): one
+            # line, not aiohttp's traceback. Nobody reads the answer; spools are gone.
+            log.warning(
+                "pool-profiles: %s %s: the client went away (%s)",
+                request.method,
+                request.path,
+                exc or type(exc).__name__,
+            )
+            return json_error(400, "the client went away", "client_gone")
         except Exception:
             log.exception("pool-profiles: unexpected error in %s %s", request.method, request.path)
             return json_error(500, "internal error (details are in the server log)", "internal")

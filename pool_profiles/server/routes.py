@@ -43,6 +43,7 @@ from .context import Context, ServerLimits, StageImage
 from .errors import json_errors
 from .pool_routes import add_pool_routes
 from .profile_routes import add_profile_routes
+from .uploads import clean_stale_spools
 
 __all__ = ["ServerLimits", "add_routes", "public_url", "store_info"]
 
@@ -69,6 +70,7 @@ def add_routes(
     filename) -> {"name", "subfolder", "type"}` copies an image where ComfyUI's MaskEditor
     can load it; without it /grid_pool/stage_for_mask answers 501."""
     ctx = Context(get_store, limits or ServerLimits(), stage_image)
+    clean_stale_spools()  # what a server killed mid-upload left behind
     add_profile_routes(routes, ctx)
     add_pool_routes(routes, ctx)
     add_blob_routes(routes, ctx)

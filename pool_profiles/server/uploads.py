@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import tempfile
 from collections.abc import Collection, Mapping
@@ -16,10 +17,14 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from .. import partfiles
 from ..errors import TooLargeError
 from .errors import BadRequest, UnsupportedMediaType
 
+log = logging.getLogger("pool_profiles.server")
+
 CHUNK = 256 * 1024
+SPOOL_FOLDER = "pool-profiles-uploads"
 TEXT_FIELD_MAX = 16 * 1024
 #: Room for multipart boundaries and part headers on top of the payload limits.
 FORM_OVERHEAD = 64 * 1024
@@ -99,8 +104,41 @@ async def _read_part(part: BodyPartReader, limit: int, budget: _Budget, what: st
     return bytes(buf)
 
 
+def spool_dir() -> str:
+    """Our own folder in the temp dir: what a killed server leaves there is ours to
+    find (see clean_stale_spools), and other users cannot read an upload."""
+    uid = getattr(os, "getuid", lambda: None)()  # one folder per user on a shared /tmp
+    name = SPOOL_FOLDER if uid is None else f"{SPOOL_FOLDER}-{uid}"
+    path = os.path.join(tempfile.gettempdir(), name)
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    return path
+
+
+def clean_stale_spools() -> list[str]:
+    """Remove upload spools a server that was killed mid-upload left (run at start-up);
+    live servers' spools are kept. Returns the names removed, and logs them."""
+    try:
+        folder = spool_dir()
+    except OSError:
+        return []
+    removed = partfiles.remove_stale(folder)
+    if removed:
+        log.warning(
+            "pool-profiles: removed %d upload spool(s) an interrupted server left in %s",
+            len(removed),
+            folder,
+        )
+    return removed
+
+
+def _new_spool() -> tuple[int, str]:
+    path = os.path.join(spool_dir(), partfiles.part_name("upload"))
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    return os.open(path, flags, 0o600), path
+
+
 async def _spool_part(part: BodyPartReader, limit: int, budget: _Budget, what: str) -> Spooled:
-    fd, path = tempfile.mkstemp(prefix="pool-profiles-upload-", suffix=".part")
+    fd, path = await asyncio.to_thread(_new_spool)
     spooled = Spooled(path, 0, part.filename)
     try:
         with os.fdopen(fd, "wb") as f:
