@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -21,6 +22,9 @@ from .store import Store
 
 log = logging.getLogger("pool_profiles.pools")
 
+#: An add writes its blob, then its thumbnail, then the manifest (retried on conflict);
+#: a blob younger than this with no manifest may be one such add, not lost data.
+IN_FLIGHT_SECONDS = 120.0
 MAX_SEQ = 10**9  # next_seq beyond this is reset (it only makes names readable)
 
 Manifest = dict[str, Any]
@@ -75,6 +79,8 @@ def _rebuild(store: Store, pool_id: str, adding: str | None = None) -> Manifest 
     """A manifest from the blobs present (labels lost, masks paired by name), or None
     when the pool holds no images."""
     names = []
+    stale = set()  # blobs older than an add in flight: a manifest that named them is gone
+    now = time.time()
     for entry in store.listdir(pool_id):
         if entry.is_dir:
             continue
@@ -82,6 +88,8 @@ def _rebuild(store: Store, pool_id: str, adding: str | None = None) -> Manifest 
             names.append(check_blob_name(entry.name))
         except ValidationError:
             continue  # quarantined copies, stray files: not ours to adopt
+        if entry.mtime is None or now - entry.mtime > IN_FLIGHT_SECONDS:
+            stale.add(entry.name)
     masks = [n for n in names if MASK_NAME.match(n)]
     images = sorted(n for n in names if not MASK_NAME.match(n))
     if not images:
@@ -94,7 +102,10 @@ def _rebuild(store: Store, pool_id: str, adding: str | None = None) -> Manifest 
         mask = exact if exact in paired else (paired[-1] if paired else None)
         slots.append({"image": image, "mask": mask, "label": "", "added": 0})
     seqs = [int(m.group(1)) for m in (re.match(r"img_(\d+)", n) for n in images) if m]
-    if any(slot["image"] != adding for slot in slots):  # not just the first add's own blob
+    # Concurrent first adds of a new pool each find the others' fresh blobs and adopt
+    # them: that is no damage. Only blobs older than any add in flight mean that a
+    # manifest was really lost (or an earlier-pack pool never had one).
+    if any(slot["image"] != adding and slot["image"] in stale for slot in slots):
         log.info(
             "pool-profiles: pool %s has no manifest; rebuilt from %d blobs", pool_id, len(slots)
         )

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import io
 import json
+import logging
+import os
+import threading
+import time
 import uuid
 
 import pytest
@@ -563,6 +567,42 @@ def test_missing_manifest_rebuilt_from_blobs(store):
     pools.set_label(store, P, 2, "kept")  # the first change writes it
     assert manifest_raw(store)["slots"][2]["label"] == "kept"
     assert pools.add_image(store, P, png())["index"] == 3
+
+
+REBUILT = "has no manifest; rebuilt"
+
+
+def test_concurrent_first_adds_are_not_logged_as_a_lost_manifest(store, caplog):
+    # A first add that finds another add's fresh blob (written, manifest not yet) adopts
+    # it; that is no damage and must not read like it in the log.
+    store.write_bytes(f"{P}/img_0001_0123abcd.png", png((0, 0, 255)))
+    with caplog.at_level(logging.INFO, logger="pool_profiles"):
+        pools.add_image(store, P, png())
+        barrier = threading.Barrier(3)
+
+        def add(color):
+            barrier.wait()
+            pools.add_image(store, "pool2", png(color))
+
+        threads = [threading.Thread(target=add, args=((i, 0, 0),)) for i in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert pools.pool_view(store, P)["count"] == 2
+    assert pools.pool_view(store, "pool2")["count"] == 3
+    assert not [r for r in caplog.records if REBUILT in r.getMessage()]
+
+
+def test_a_really_lost_manifest_is_logged(tmp_path, caplog):
+    store = open_store(str(tmp_path / "store"))
+    store.write_bytes(f"{P}/img_0001.png", png())
+    old = time.time() - 3600
+    os.utime(store.local_path(f"{P}/img_0001.png"), (old, old))
+    with caplog.at_level(logging.INFO, logger="pool_profiles"):
+        pools.add_image(store, P, png())
+    assert [r for r in caplog.records if REBUILT in r.getMessage()]
+    assert pools.pool_view(store, P)["count"] == 2
 
 
 @pytest.mark.parametrize(

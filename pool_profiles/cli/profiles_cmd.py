@@ -43,10 +43,13 @@ def updater(bar: Any) -> Callable[[int, int], None]:
 
 
 def _when(ts: Any) -> str:
+    """A profile's creation time; 0 (the earlier pack wrote none) is not 1970."""
     try:
-        return time.strftime("%Y-%m-%d %H:%M", time.localtime(float(ts)))
-    except (TypeError, ValueError, OverflowError):
-        return "-"
+        if isinstance(ts, (int, float)) and not isinstance(ts, bool) and ts > 0:
+            return time.strftime("%Y-%m-%d %H:%M", time.localtime(float(ts)))
+    except (ValueError, OverflowError, OSError):
+        pass
+    return f"{'unknown':<16}"  # as wide as a date, so the names stay aligned
 
 
 def register(sub: argparse._SubParsersAction) -> None:
