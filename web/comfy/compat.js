@@ -1,0 +1,194 @@
+// Every ComfyUI-frontend-version shim of the pack lives here (one place to delete
+// later). Tested against frontend 1.42.x (ComfyUI 0.18.1) and 1.58.x, classic canvas
+// and the Vue node renderer. No import of ComfyUI's scripts: the entry passes `app`.
+
+export function widget(node, name) {
+  return node.widgets?.find((w) => w.name === name);
+}
+
+// Hide a serialised widget. `hidden` is honoured by current frontends (both renderers);
+// frontends that lay widgets out by computeSize alone also need a zero size.
+export function hideWidget(node, w) {
+  if (!w) return;
+  w.hidden = true;
+  w.options = { ...(w.options || {}), hidden: true };
+  if (typeof node.getLayoutWidgets !== "function" && !("hidden" in (w.constructor?.prototype || {}))) {
+    w.computeSize = () => [0, -4];
+  }
+}
+
+export function setWidgetValue(node, w, value) {
+  if (!w || w.value === value) return;
+  w.value = value;
+  node.setDirtyCanvas?.(true, true);
+}
+
+// A DOM widget: addDOMWidget exists from frontend 1.2x on; sizes come from
+// getMinHeight (current) or computeSize (older ones).
+export function addDomWidget(node, name, element, { minHeight = 120 } = {}) {
+  const w = node.addDOMWidget(name, name, element, {
+    serialize: false,
+    hideOnZoom: false,
+    getMinHeight: () => minHeight,
+    margin: 4,
+  });
+  if (w && typeof w.computeSize !== "function") {
+    w.computeSize = (width) => [width, minHeight];
+  }
+  if (w) w.serialize = false;
+  return w;
+}
+
+// Toasts where the frontend has them (app.extensionManager.toast), else inline.
+export function toaster(app) {
+  const toast = app?.extensionManager?.toast;
+  if (!toast?.add) return null;
+  const severity = { error: "error", info: "info", success: "success" };
+  return (kind, message) =>
+    toast.add({
+      severity: severity[kind] || "info",
+      summary: "Pool Profiles",
+      detail: String(message),
+      life: kind === "error" ? 6000 : 3000,
+    });
+}
+
+// Copy / clone recognition in node.onConfigure(info). Litegraph pastes a node by
+// configuring it with id -1 after adding it to the graph; LGraphNode.clone()
+// configures a not-yet-added node with id undefined (copy to clipboard does that too,
+// for a throwaway clone, so a clone only counts once it is added to a graph).
+// Workflow loads, undo (a graph reload) and subgraph conversion keep real ids.
+export function copyKindOf(info) {
+  if (!info || typeof info !== "object") return null;
+  if (info.id === -1) return "paste";
+  if (!("id" in info) || info.id === undefined || info.id === null) return "clone";
+  return null;
+}
+
+// The node a given input is fed by, through legacy Reroute nodes.
+export function upstreamNode(node, inputName) {
+  const slot = node.inputs?.findIndex((i) => i.name === inputName);
+  if (slot === undefined || slot < 0 || node.inputs[slot].link == null) return null;
+  let src = node.getInputNode?.(slot) ?? null;
+  for (let hops = 0; src && src.type === "Reroute" && hops < 32; hops++) {
+    src = src.getInputNode?.(0) ?? null;
+  }
+  return src;
+}
+
+// Every node fed (directly or through Reroutes) by one of `node`'s outputs.
+export function downstreamNodes(node) {
+  const out = [];
+  const seen = new Set();
+  const walk = (n, depth) => {
+    for (const output of n.outputs || []) {
+      for (const linkId of output.links || []) {
+        const link = n.graph?.links?.get?.(linkId) ?? n.graph?.links?.[linkId];
+        const target = link && n.graph.getNodeById(link.target_id);
+        if (!target || seen.has(target)) continue;
+        seen.add(target);
+        if (target.type === "Reroute" && depth < 32) walk(target, depth + 1);
+        else out.push(target);
+      }
+    }
+  };
+  walk(node, 0);
+  return out;
+}
+
+// Every node of the open workflow, subgraphs included.
+export function allNodes(app) {
+  const root = app.rootGraph ?? app.graph;
+  const out = [];
+  const seen = new Set();
+  const walk = (graph) => {
+    if (!graph || seen.has(graph)) return;
+    seen.add(graph);
+    for (const n of graph.nodes || graph._nodes || []) {
+      out.push(n);
+      if (n.subgraph) walk(n.subgraph);
+    }
+  };
+  walk(root);
+  for (const sub of root?.subgraphs?.values?.() || []) walk(sub);
+  return out;
+}
+
+export function selectedNodes(app) {
+  const sel = app.canvas?.selected_nodes;
+  return sel ? Object.values(sel) : [];
+}
+
+// Context-menu entries go through the getNodeMenuItems extension hook (1.42 and 1.58
+// both call it; no prototype patch). A null entry is a separator.
+export function menuItems(entries) {
+  return [null, ...entries.map((e) => ({ content: e.content, callback: e.callback }))];
+}
+
+// ComfyUI's MaskEditor opens for the single selected node from its image reference.
+export function openMaskEditor(app, node, ref) {
+  node.images = [ref];
+  node.previewMediaType = "image";
+  node.imageIndex = 0;
+  const ComfyApp = app.constructor;
+  try {
+    ComfyApp.clipspace_return_node = node;
+  } catch {
+    /* read-only on some builds: the command below does not need it */
+  }
+  app.canvas?.deselectAll?.();
+  app.canvas?.selectNode?.(node);
+  const cmd = app.extensionManager?.command;
+  if (cmd?.execute) {
+    cmd.execute("Comfy.MaskEditor.OpenMaskEditor");
+    return true;
+  }
+  if (ComfyApp?.open_maskeditor) {
+    ComfyApp.copyToClipspace?.(node);
+    ComfyApp.clipspace_return_node = node;
+    ComfyApp.open_maskeditor();
+    return true;
+  }
+  return false;
+}
+
+// What the MaskEditor saved for this node, once it saved: a new image reference on
+// node.images (clipspace), which differs from the one it was opened with.
+export function savedMaskRef(node, openedWith) {
+  const ref = node.images?.[0];
+  if (!ref || typeof ref !== "object") return null;
+  const same =
+    ref.filename === openedWith.filename &&
+    (ref.subfolder || "") === (openedWith.subfolder || "") &&
+    (ref.type || "") === (openedWith.type || "");
+  return same ? null : ref;
+}
+
+// Forget the image reference handed to the MaskEditor so no preview lingers on the node.
+export function clearMaskState(app, node) {
+  try {
+    node.images = undefined;
+    node.imgs = undefined;
+    node.previewMediaType = undefined;
+  } catch {
+    /* best effort */
+  }
+  for (const map of [app.nodeOutputs, app.nodePreviewImages]) {
+    if (!map) continue;
+    for (const k of Object.keys(map)) {
+      if (k === String(node.id) || k.endsWith(`:${node.id}`)) delete map[k];
+    }
+  }
+  node.setDirtyCanvas?.(true, true);
+}
+
+export function newId() {
+  // randomUUID needs a secure context; a LAN http:// ComfyUI is not one.
+  if (globalThis.crypto?.randomUUID) return crypto.randomUUID();
+  const b = new Uint8Array(16);
+  crypto.getRandomValues(b);
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}

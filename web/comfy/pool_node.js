@@ -1,0 +1,234 @@
+// The Image Pool (Grid) node in ComfyUI: the shared grid component as a DOM widget,
+// a hidden per-node pool_id, the pool of a connected profile, paste/drop into the pool,
+// copy-paste giving the copy its own filled pool, and the MaskEditor per slot.
+import { createPoolGrid, imageFilesOf } from "../lib/pool_grid.js";
+import {
+  addDomWidget,
+  copyKindOf,
+  hideWidget,
+  newId,
+  setWidgetValue,
+  upstreamNode,
+  widget,
+} from "./compat.js";
+import { editMask } from "./mask.js";
+
+export const POOL = "GridImagePool";
+export const PROFILE = "PoolProfile";
+const GRID_WIDGET = "pool_grid";
+const DEFAULT_SIZE = [440, 480];
+
+export const poolUi = (node) => node?.__poolProfilesPool || null;
+
+// The earlier local-only pack adds a DOM widget named "grid" to a node of the same
+// type; then ours stays out of the way.
+export function hasForeignGrid(node) {
+  return !!node._gridWidget || !!node.widgets?.some((w) => w.name === "grid");
+}
+
+// The pool a run of this node uses: the connected profile's id, else pool_id (the
+// node's `profile or pool_id`).
+export function effectivePoolId(node) {
+  const src = upstreamNode(node, "profile");
+  const profileId = src?.type === PROFILE ? widget(src, "profile_id")?.value : "";
+  return profileId || widget(node, "pool_id")?.value || null;
+}
+
+export function setupPoolNode(node, host) {
+  const { app, comfyApi, poolApi, notify, live } = host;
+  const idWidget = widget(node, "pool_id");
+  hideWidget(node, idWidget);
+  if (idWidget && (!idWidget.value || idWidget.value === "default")) {
+    setWidgetValue(node, idWidget, newId());
+  }
+
+  const ui = {};
+  const grid = createPoolGrid({
+    api: poolApi,
+    poolId: effectivePoolId(node),
+    notify,
+    confirm: (m) => window.confirm(m),
+    onOpenMask: (slot, poolId) =>
+      editMask({
+        app,
+        comfyApi,
+        poolApi,
+        node,
+        poolId,
+        slot,
+        notify,
+        onStored: () => grid.refresh({ force: true }),
+      }),
+    onChange: () => node.setDirtyCanvas?.(true, false),
+  });
+  const wrap = document.createElement("div");
+  wrap.className = "pp-node-grid";
+  wrap.style.cssText = "width:100%;height:100%;overflow:auto;box-sizing:border-box;";
+  wrap.append(grid.element);
+  // Drops the grid did not take (its margins) still belong to this pool, never to a
+  // new Load Image node.
+  wrap.addEventListener("dragover", (e) => {
+    if (Array.from(e.dataTransfer?.types || []).includes("Files")) e.preventDefault();
+  });
+  wrap.addEventListener("drop", (e) => {
+    const files = imageFilesOf(e.dataTransfer);
+    if (!files.length) return;
+    e.preventDefault();
+    e.stopPropagation();
+    grid.addFiles(files);
+  });
+  addDomWidget(node, GRID_WIDGET, wrap, { minHeight: 220 });
+  if (node.size[0] < DEFAULT_SIZE[0] || node.size[1] < DEFAULT_SIZE[1]) {
+    node.setSize([Math.max(node.size[0], DEFAULT_SIZE[0]), Math.max(node.size[1], DEFAULT_SIZE[1])]);
+  }
+
+  // Follow the connected profile (or our own pool) — called on every change that can
+  // move it and at each live tick, so a missed event only delays the switch.
+  ui.sync = () => {
+    const id = effectivePoolId(node);
+    if (id !== grid.getPoolId()) return grid.setPoolId(id);
+    return null;
+  };
+  ui.refresh = () => {
+    const switched = ui.sync();
+    return switched || grid.refresh();
+  };
+  ui.grid = grid;
+  ui.addFiles = (files) => grid.addFiles(files);
+
+  // Copy-paste / clone: a pool of our own, filled server-side with the source's slots.
+  async function becomeCopyOf(sourceId) {
+    const target = newId();
+    setWidgetValue(node, idWidget, target);
+    ui.sync();
+    if (!sourceId) return;
+    try {
+      const res = await comfyApi.fetchApi("/grid_pool/copy", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ source: sourceId, target }),
+      });
+      if (!res.ok) {
+        const body = await res.json().catch(() => null);
+        throw new Error(body?.error || `copying the pool failed (${res.status})`);
+      }
+      if (widget(node, "pool_id")?.value === target) grid.refresh({ force: true });
+    } catch (err) {
+      notify("error", `The copied node starts with an empty pool: ${err.message || err}`);
+    }
+  }
+
+  let pendingClone = null;
+  const onConfigure = node.onConfigure;
+  node.onConfigure = function (info) {
+    const r = onConfigure?.apply(this, arguments);
+    const kind = copyKindOf(info);
+    const source = idWidget?.value || null;
+    if (kind === "paste") becomeCopyOf(source);
+    else if (kind === "clone") pendingClone = { source };
+    else if (idWidget && !idWidget.value) setWidgetValue(node, idWidget, newId());
+    queueMicrotask(() => ui.sync());
+    return r;
+  };
+  const onAdded = node.onAdded;
+  node.onAdded = function () {
+    const r = onAdded?.apply(this, arguments);
+    if (pendingClone) {
+      const { source } = pendingClone;
+      pendingClone = null;
+      becomeCopyOf(source);
+    }
+    return r;
+  };
+  const onConnectionsChange = node.onConnectionsChange;
+  node.onConnectionsChange = function () {
+    const r = onConnectionsChange?.apply(this, arguments);
+    queueMicrotask(() => ui.sync());
+    return r;
+  };
+  const onRemoved = node.onRemoved;
+  node.onRemoved = function () {
+    const r = onRemoved?.apply(this, arguments);
+    node.__ppMaskEdit?.();
+    live.remove(ui);
+    return r;
+  };
+
+  // Drops on the node's body (classic canvas and Vue nodes ask the node first).
+  node.onDragOver = (e) => Array.from(e?.dataTransfer?.types || []).includes("Files");
+  node.onDragDrop = (e) => {
+    const files = imageFilesOf(e?.dataTransfer);
+    if (!files.length) return false;
+    grid.addFiles(files);
+    return true;
+  };
+  // The frontend's own paste path calls these on an image node.
+  node.pasteFiles = (files) => grid.addFiles(Array.from(files || []).filter(Boolean));
+
+  node.__poolProfilesPool = ui;
+  live.add(ui);
+  return ui;
+}
+
+// Ctrl+V with a pool node selected: the images go into its pool, never into a new
+// Load Image node. Runs in the capture phase, before the frontend's own handler.
+export function installPasteHandler(app) {
+  window.addEventListener(
+    "paste",
+    (e) => {
+      const target = e.target;
+      if (target instanceof Element && (target.closest(".pp-node-grid") || target.closest("input,textarea,[contenteditable='true']"))) {
+        return; // the grid handles its own paste; text fields keep theirs
+      }
+      const sel = Object.values(app.canvas?.selected_nodes || {});
+      const node = sel.length === 1 ? sel[0] : null;
+      const ui = poolUi(node);
+      if (!ui) return;
+      const files = imageFilesOf(e.clipboardData);
+      if (!files.length) return;
+      e.preventDefault();
+      e.stopImmediatePropagation();
+      ui.addFiles(files);
+    },
+    true,
+  );
+}
+
+export function poolMenu(node, host) {
+  const ui = poolUi(node);
+  if (!ui) return [];
+  const slots = ui.grid.getView()?.slots || [];
+  const active = slots.find((s) => s.index === ui.grid.getView()?.active);
+  const entries = [
+    {
+      content: "Pool: add images…",
+      callback: () => ui.grid.element.querySelector("input[type=file]")?.click(),
+    },
+    { content: "Pool: refresh", callback: () => ui.grid.refresh({ force: true }) },
+  ];
+  if (active) {
+    entries.push({
+      content: "Pool: edit mask of the active image",
+      callback: () =>
+        editMask({
+          ...host,
+          node,
+          poolId: ui.grid.getPoolId(),
+          slot: active,
+          onStored: () => ui.grid.refresh({ force: true }),
+        }),
+    });
+  }
+  const idWidget = widget(node, "pool_id");
+  if (idWidget && !upstreamNode(node, "profile")) {
+    entries.push({
+      content: "Pool: detach (new empty pool)",
+      callback: () => {
+        if (!window.confirm("Give this node a new, empty pool? The current pool stays in the store.")) return;
+        setWidgetValue(node, idWidget, newId());
+        ui.sync();
+      },
+    });
+  }
+  return entries;
+}
