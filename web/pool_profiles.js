@@ -5,8 +5,17 @@ import { api } from "../../scripts/api.js";
 import { createApi } from "./lib/api.js";
 import { createPoller } from "./lib/poller.js";
 import { menuItems, toaster } from "./comfy/compat.js";
-import { POOL, PROFILE, hasForeignGrid, installPasteHandler, poolMenu, poolUi, setupPoolNode } from "./comfy/pool_node.js";
-import { hasForeignBar, setupProfileNode } from "./comfy/profile_node.js";
+import {
+  POOL,
+  PROFILE,
+  hasForeignGrid,
+  installPasteHandler,
+  patchPoolType,
+  poolMenu,
+  poolUi,
+  setupPoolNode,
+} from "./comfy/pool_node.js";
+import { hasForeignBar, patchProfileType, setupProfileNode } from "./comfy/profile_node.js";
 
 const NAME = "PoolProfiles.Nodes";
 const LIVE_MS = 5000;
@@ -50,6 +59,11 @@ function setup() {
     name: NAME,
     setup() {
       installPasteHandler(app);
+    },
+    beforeRegisterNodeDef(nodeType, nodeData) {
+      // Lifecycle only (configure/connect/remove); the menu uses getNodeMenuItems.
+      if (nodeData?.name === POOL) patchPoolType(nodeType);
+      if (nodeData?.name === PROFILE) patchProfileType(nodeType);
     },
     nodeCreated(node) {
       // After every other extension's own setup: another copy of this pack or the

@@ -119,39 +119,28 @@ export function setupPoolNode(node, host) {
   }
 
   let pendingClone = null;
-  const onConfigure = node.onConfigure;
-  node.onConfigure = function (info) {
-    const r = onConfigure?.apply(this, arguments);
-    const kind = copyKindOf(info);
-    const source = idWidget?.value || null;
-    if (kind === "paste") becomeCopyOf(source);
-    else if (kind === "clone") pendingClone = { source };
-    else if (idWidget && !idWidget.value) setWidgetValue(node, idWidget, newId());
-    queueMicrotask(() => ui.sync());
-    return r;
+  ui.configured = (kind) => {
+    // Widget values are restored after onConfigure on some frontends: read them once
+    // configure() is over.
+    queueMicrotask(() => {
+      const source = idWidget?.value || null;
+      if (kind === "paste") becomeCopyOf(source);
+      else if (kind === "clone" && !node.graph) pendingClone = { source };
+      else if (kind === "clone") becomeCopyOf(source);
+      else if (idWidget && !idWidget.value) setWidgetValue(node, idWidget, newId());
+      ui.sync();
+    });
   };
-  const onAdded = node.onAdded;
-  node.onAdded = function () {
-    const r = onAdded?.apply(this, arguments);
-    if (pendingClone) {
-      const { source } = pendingClone;
-      pendingClone = null;
-      becomeCopyOf(source);
-    }
-    return r;
+  ui.added = () => {
+    if (!pendingClone) return;
+    const { source } = pendingClone;
+    pendingClone = null;
+    becomeCopyOf(source);
   };
-  const onConnectionsChange = node.onConnectionsChange;
-  node.onConnectionsChange = function () {
-    const r = onConnectionsChange?.apply(this, arguments);
-    queueMicrotask(() => ui.sync());
-    return r;
-  };
-  const onRemoved = node.onRemoved;
-  node.onRemoved = function () {
-    const r = onRemoved?.apply(this, arguments);
+  ui.connectionsChanged = () => queueMicrotask(() => ui.sync());
+  ui.removed = () => {
     node.__ppMaskEdit?.();
     live.remove(ui);
-    return r;
   };
 
   // Drops on the node's body (classic canvas and Vue nodes ask the node first).
@@ -167,7 +156,46 @@ export function setupPoolNode(node, host) {
 
   node.__poolProfilesPool = ui;
   live.add(ui);
+  // configure() may have run before this setup (the frontend calls nodeCreated
+  // asynchronously): replay what the lifecycle hooks saw meanwhile.
+  const early = node.__ppEarly;
+  node.__ppEarly = null;
+  if (early?.configured !== undefined) ui.configured(early.configured);
+  if (early?.added) ui.added();
   return ui;
+}
+
+// Lifecycle hooks on the node type (they must be in place before the first
+// configure()); each hands over to the node's UI, or remembers for its setup.
+export function patchPoolType(nodeType) {
+  const proto = nodeType.prototype;
+  const chain = (name, run) => {
+    const original = proto[name];
+    proto[name] = function () {
+      const r = original?.apply(this, arguments);
+      run(this, arguments);
+      return r;
+    };
+  };
+  const early = (node) => (node.__ppEarly ??= {});
+  // configure() itself, not onConfigure: litegraph rewrites a pasted node's id -1 to
+  // its new id before onConfigure sees the info.
+  const configure = proto.configure;
+  proto.configure = function (info) {
+    const kind = copyKindOf(info);
+    const r = configure.apply(this, arguments);
+    const ui = poolUi(this);
+    if (ui) ui.configured(kind);
+    else (this.__ppEarly ??= {}).configured = kind;
+    return r;
+  };
+  chain("onAdded", (node) => {
+    const ui = poolUi(node);
+    if (ui) ui.added();
+    else early(node).added = true;
+  });
+  chain("onConnectionsChange", (node) => poolUi(node)?.connectionsChanged());
+  chain("onRemoved", (node) => poolUi(node)?.removed());
 }
 
 // Ctrl+V with a pool node selected: the images go into its pool, never into a new

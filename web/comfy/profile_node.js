@@ -114,27 +114,35 @@ export function setupProfileNode(node, host) {
   };
   ui.bar = bar;
 
-  const onConfigure = node.onConfigure;
-  node.onConfigure = function () {
-    const r = onConfigure?.apply(this, arguments);
+  ui.configured = () => {
     ui.syncFromWidgets();
     bar.refresh({ force: true }).then(() => ui.syncFromWidgets());
-    return r;
   };
-  const onConnectionsChange = node.onConnectionsChange;
-  node.onConnectionsChange = function () {
-    const r = onConnectionsChange?.apply(this, arguments);
-    queueMicrotask(push);
-    return r;
-  };
-  const onRemoved = node.onRemoved;
-  node.onRemoved = function () {
-    const r = onRemoved?.apply(this, arguments);
-    live.remove(ui);
-    return r;
-  };
+  ui.connectionsChanged = () => queueMicrotask(push);
+  ui.removed = () => live.remove(ui);
 
   node.__poolProfilesProfile = ui;
   live.add(ui);
+  if (node.__ppEarlyConfigured) ui.configured();
+  node.__ppEarlyConfigured = false;
   return ui;
+}
+
+export function patchProfileType(nodeType) {
+  const proto = nodeType.prototype;
+  const chain = (name, run) => {
+    const original = proto[name];
+    proto[name] = function () {
+      const r = original?.apply(this, arguments);
+      run(this);
+      return r;
+    };
+  };
+  chain("onConfigure", (node) => {
+    const ui = profileUi(node);
+    if (ui) ui.configured();
+    else node.__ppEarlyConfigured = true;
+  });
+  chain("onConnectionsChange", (node) => profileUi(node)?.connectionsChanged());
+  chain("onRemoved", (node) => profileUi(node)?.removed());
 }
