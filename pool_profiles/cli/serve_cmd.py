@@ -9,14 +9,27 @@ import ipaddress
 import signal
 import sys
 
+from ..errors import PoolProfilesError
 from .common import open_store_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="serve the pool/profile routes and a page over HTTP")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8189, help="port (default: 8189; 0: any free)")
+    p.add_argument(
+        "--port", type=port_number, default=8189, help="port (default: 8189; 0: any free)"
+    )
     p.set_defaults(func=run)
+
+
+def port_number(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535)")
+    return port
 
 
 def _is_loopback(host: str) -> bool:
@@ -34,7 +47,14 @@ async def _serve(app: object, host: str, port: int) -> None:
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:  # unknown name, busy port, address not on this machine
+            shown = f"[{host}]" if ":" in host else host
+            reason = exc.strerror or str(exc)
+            raise PoolProfilesError(
+                f"cannot listen on {shown}:{port}: {reason}", code="listen_failed"
+            ) from exc
         bound = runner.addresses[0][1] if runner.addresses else port
         shown = f"[{host}]" if ":" in host else host
         print(f"pool-profiles: serving on http://{shown}:{bound}/ (Ctrl+C to stop)", flush=True)
@@ -58,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
             "authentication, anyone who can reach the port can change the store",
             file=sys.stderr,
         )
-    app = make_app(store, loopback_only=loopback)
+    app = make_app(store, loopback_only=loopback, bind_host=args.host)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(app, args.host, args.port))
     print("pool-profiles: server stopped", flush=True)

@@ -4,6 +4,7 @@ under /lib/ and the page's own entry under /static/)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,6 +19,8 @@ from .webdir import web_lib_dir
 STATIC_DIR = Path(__file__).parent / "static"
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 
 
 def _host_only(host: str) -> str:
@@ -38,12 +41,24 @@ async def same_origin_writes(request: web.Request, handler: Handler) -> web.Stre
     return await handler(request)
 
 
-@web.middleware
-async def loopback_host_only(request: web.Request, handler: Handler) -> web.StreamResponse:
-    # Against DNS rebinding: a server bound to 127.0.0.1 answers loopback names only.
-    if _host_only((request.host or "").lower()) not in LOOPBACK_HOSTS:
-        return json_error(403, "this server only answers to localhost", "forbidden_host")
-    return await handler(request)
+def _as_host_header(host: str) -> str:
+    """A bind address as it appears in a Host header ('::1' -> '[::1]')."""
+    host = host.strip().lower()
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def host_only(allowed: Iterable[str]) -> Middleware:
+    """Against DNS rebinding: a server bound to a loopback address answers only to
+    loopback names and to the address it was told to bind (e.g. 127.0.0.2)."""
+    hosts = frozenset(LOOPBACK_HOSTS | {_as_host_header(h) for h in allowed})
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if _host_only((request.host or "").lower()) not in hosts:
+            return json_error(403, "this server only answers to localhost", "forbidden_host")
+        return await handler(request)
+
+    return middleware
 
 
 @web.middleware
@@ -68,10 +83,13 @@ def make_app(
     stage_image: StageImage | None = None,
     limits: ServerLimits | None = None,
     loopback_only: bool = False,
+    bind_host: str | None = None,
 ) -> web.Application:
-    middlewares = [json_not_found, same_origin_writes]
+    """`loopback_only`: answer only requests addressed to a loopback name or to
+    `bind_host` (the address `serve --host` binds)."""
+    middlewares: list[Middleware] = [json_not_found, same_origin_writes]
     if loopback_only:
-        middlewares.insert(1, loopback_host_only)
+        middlewares.insert(1, host_only([bind_host] if bind_host else []))
     app = web.Application(middlewares=middlewares)
     routes = web.RouteTableDef()
     add_routes(routes, lambda: store, stage_image=stage_image, limits=limits)
