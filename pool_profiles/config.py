@@ -81,12 +81,17 @@ def resolve(
     return StoreConfig(os.path.abspath(default_root), {}, "default")
 
 
-def open_configured(config: StoreConfig, *, check: bool = True) -> Store:
-    """Open and (by default) probe the store; every failure is one ConfigError line."""
+def open_configured(config: StoreConfig, *, check: bool = True, write: bool = True) -> Store:
+    """Open and (by default) probe the store; every failure is one ConfigError line.
+    `write=False` (read-only use): the probe creates nothing and a single-writer
+    store does not warn, as nothing will be written."""
     try:
-        store = open_store(config.url, config.options)
+        store = open_store(config.url, config.options, warn=write)
         if check:
-            store.check()
+            if write:
+                store.check()
+            else:
+                store.check_read()
     except ConfigError as exc:
         raise ConfigError(f"store {config.describe()}: {exc}") from exc
     except PoolProfilesError as exc:

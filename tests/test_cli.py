@@ -319,9 +319,11 @@ def test_corrupt_document_is_one_error_line_in_a_real_process(tmp_path, argv):
 
 
 def test_cli_log_lines_have_one_prefix(tmp_path):
-    # A generic fsspec store warns that it is single-writer: one "pool-profiles:" only.
-    options = json.dumps({"path": str(tmp_path), "target_protocol": "file"})
-    argv = ["--store", "dir://sub", "--store-options", options, "profiles", "list"]
+    # A generic fsspec store warns (on writes) that it is single-writer: one prefix only.
+    options = json.dumps(
+        {"path": str(tmp_path), "target_protocol": "file", "target_options": {"auto_mkdir": True}}
+    )
+    argv = ["--store", "dir://sub", "--store-options", options, "profiles", "create", "A"]
     proc = subprocess.run(
         [sys.executable, "-m", "pool_profiles.cli", *argv],
         capture_output=True,

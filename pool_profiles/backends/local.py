@@ -81,6 +81,10 @@ class LocalStore(Store):
     def local_path(self, key: str) -> str | None:
         return os.path.normpath(self.path(key))
 
+    def check_read(self) -> None:
+        if os.path.exists(self.root) and not os.path.isdir(self.root):
+            raise ConfigError(f"local store {self.root} is not a folder")
+
     def check(self) -> None:
         try:
             os.makedirs(self.root, exist_ok=True)

@@ -82,8 +82,9 @@ def split_scheme(url: str) -> str:
     return url.split("://", 1)[0].lower()
 
 
-def open_store(url: str, options: Mapping[str, Any] | None = None) -> Store:
-    """Open the Store for `url` with the backend that serves its scheme."""
+def open_store(url: str, options: Mapping[str, Any] | None = None, *, warn: bool = True) -> Store:
+    """Open the Store for `url` with the backend that serves its scheme. `warn`: log
+    that a store without conditional writes is single-writer (skip it for reads)."""
     if not isinstance(url, str) or not url.strip():
         raise ConfigError("the store URL is empty")
     url = url.strip()
@@ -101,5 +102,6 @@ def open_store(url: str, options: Mapping[str, Any] | None = None) -> Store:
             "or any fsspec protocol)"
         )
     store = backend.open(url, dict(options or {}))
-    store.warn_if_single_writer()
+    if warn:
+        store.warn_if_single_writer()
     return store

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from .. import __version__
 from ..errors import PoolProfilesError
 from . import backends_cmd, pool_cmd, profiles_cmd, serve_cmd, transfer_cmd
+from .common import add_store_arguments
 
 COMMAND_MODULES = [backends_cmd, profiles_cmd, pool_cmd, transfer_cmd, serve_cmd]
 
@@ -22,22 +23,23 @@ def build_parser() -> argparse.ArgumentParser:
         description="Manage Pool Profiles image pools and profiles on any store.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument(
-        "--store",
-        metavar="URL",
-        help="store URL or path (default: $POOL_PROFILES_STORE, "
-        "the --config file, then ./grid_pool)",
-    )
-    parser.add_argument(
-        "--store-options", metavar="JSON", help="JSON object of backend options for --store"
-    )
-    parser.add_argument(
-        "--config", metavar="FILE", help='JSON config file: {"store": URL, "options": {...}}'
-    )
+    add_store_arguments(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for mod in COMMAND_MODULES:
         mod.register(sub)
+    for child in _sub_parsers(parser):
+        add_store_arguments(child, top=False)
     return parser
+
+
+def _sub_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every parser below `parser` (commands and their actions), once each."""
+    found: list[argparse.ArgumentParser] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):  # aliases share one
+                found += [child, *_sub_parsers(child)]
+    return found
 
 
 class _Prefixed(logging.Formatter):

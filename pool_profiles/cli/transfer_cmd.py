@@ -10,14 +10,13 @@ import sys
 from .. import archive, check, transfer
 from ..config import StoreConfig, _options, open_configured
 from ..errors import PoolProfilesError
-from ..ids import check_id
-from .common import open_store_from_args, print_json
+from .common import open_store_from_args, print_json, profile_id
 from .profiles_cmd import progress_bar, updater
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="export a profile to a zip file")
-    p.add_argument("id", help="profile id")
+    p.add_argument("id", metavar="PROFILE", help="profile id or name")
     p.add_argument("file", metavar="FILE.zip", help="zip file to write ('-': stdout)")
     p.set_defaults(func=run_export)
 
@@ -28,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_import)
 
     p = sub.add_parser("copy", help="copy profiles with their images to another store")
-    p.add_argument("ids", nargs="*", metavar="ID", help="profile ids (default: all)")
+    p.add_argument("ids", nargs="*", metavar="PROFILE", help="profile ids or names (default: all)")
     p.add_argument("--to", required=True, metavar="URL", help="destination store URL or path")
     p.add_argument("--to-options", metavar="JSON", help="JSON object of backend options for --to")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -48,8 +47,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    pid = check_id(args.id, "profile id")
-    store = open_store_from_args(args)
+    store = open_store_from_args(args, write=False)
+    pid = profile_id(store, args.id)
     with progress_bar(args, "exporting", enabled=args.file != "-") as bar:
         if args.file == "-":
             out = sys.stdout.buffer
@@ -78,9 +77,12 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_copy(args: argparse.Namespace) -> int:
-    ids = [check_id(i, "profile id") for i in args.ids] or None
-    src = open_store_from_args(args)
-    dst = open_configured(StoreConfig(args.to, _options(args.to_options, "--to-options"), "--to"))
+    src = open_store_from_args(args, write=False)
+    ids = [profile_id(src, ref) for ref in args.ids] or None
+    # Probed without creating anything: a copy that fails before its first write
+    # (an unknown id, an unreadable manifest) leaves no empty destination behind.
+    to = StoreConfig(args.to, _options(args.to_options, "--to-options"), "--to")
+    dst = open_configured(to, write=False)
     if dst.url == src.url:
         raise PoolProfilesError("--to names the store being copied from", code="same_store")
     dst.warn_if_single_writer()
@@ -99,7 +101,7 @@ def run_copy(args: argparse.Namespace) -> int:
 def run_check(args: argparse.Namespace) -> int:
     if args.grace < 0:
         raise PoolProfilesError("--grace must not be negative", code="invalid")
-    store = open_store_from_args(args)
+    store = open_store_from_args(args, write=args.repair)
     report = check.check_store(store, repair=args.repair, grace_seconds=args.grace)
     if args.json:
         print_json(report.as_dict())

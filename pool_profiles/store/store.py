@@ -436,6 +436,11 @@ class Store:
         """Probe the store once (used at start-up); raise StorageError if unusable."""
         self.listdir("")
 
+    def check_read(self) -> None:
+        """The probe before read-only use: like `check` but it must create nothing
+        (a missing local folder is an empty store, not one to make)."""
+        self.check()
+
     def warn_if_single_writer(self) -> None:
         if self.capabilities.single_writer:
             log.warning(
