@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import registry
-from .common import open_store_from_args, print_json
+from .common import find_profile, open_store_from_args, print_json, profile_id
 
 
 def progress_bar(
@@ -66,17 +66,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.set_defaults(func=run_create)
 
     q = psub.add_parser("rename", help="rename a profile")
-    q.add_argument("id")
+    q.add_argument("id", metavar="PROFILE", help="profile id or name")
     q.add_argument("name")
     q.add_argument("--json", action="store_true", help="machine-readable output")
     q.set_defaults(func=run_rename)
 
     q = psub.add_parser("delete", help="delete a profile and its images")
-    q.add_argument("id")
+    q.add_argument("id", metavar="PROFILE", help="profile id or name")
     q.set_defaults(func=run_delete)
 
     q = psub.add_parser("duplicate", help="copy a profile under a new name")
-    q.add_argument("id")
+    q.add_argument("id", metavar="PROFILE", help="profile id or name")
     q.add_argument("name")
     q.add_argument("--json", action="store_true", help="machine-readable output")
     q.set_defaults(func=run_duplicate)
@@ -91,7 +91,7 @@ def _show(args: argparse.Namespace, entry: dict[str, Any], verb: str) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    entries = registry.list_profiles(open_store_from_args(args))
+    entries = registry.list_profiles(open_store_from_args(args, write=False))
     if args.json:
         print_json(entries)
         return 0
@@ -110,15 +110,19 @@ def run_create(args: argparse.Namespace) -> int:
 
 def run_rename(args: argparse.Namespace) -> int:
     store = open_store_from_args(args)
-    return _show(args, registry.rename_profile(store, args.id, args.name), "renamed")
+    pid = profile_id(store, args.id)
+    return _show(args, registry.rename_profile(store, pid, args.name), "renamed")
 
 
 def run_delete(args: argparse.Namespace) -> int:
-    registry.delete_profile(open_store_from_args(args), args.id)
-    print(f"deleted {args.id}")
+    store = open_store_from_args(args)
+    entry = find_profile(store, args.id)
+    registry.delete_profile(store, entry["id"])
+    print(f"deleted {entry['id']}  {entry['name']}")
     return 0
 
 
 def run_duplicate(args: argparse.Namespace) -> int:
     store = open_store_from_args(args)
-    return _show(args, registry.duplicate_profile(store, args.id, args.name), "created")
+    pid = profile_id(store, args.id)
+    return _show(args, registry.duplicate_profile(store, pid, args.name), "created")
