@@ -15,8 +15,9 @@ from typing import Any
 
 from . import pools, registry
 from .archive import CHUNK, iter_file, prune_manifest, referenced_blobs
-from .errors import NotFoundError
+from .errors import ConflictError, NotFoundError
 from .ids import check_id, new_id
+from .manifest import check_manifest
 from .registry import Profile
 from .store import Store
 
@@ -25,6 +26,7 @@ log = logging.getLogger("pool_profiles.transfer")
 Progress = Callable[[int, int], None]  # (done, total) in blobs
 
 THUMBS = "thumbs"
+COPIED, UPDATED, UNCHANGED = "copied", "updated", "unchanged"
 
 
 @dataclass
@@ -72,24 +74,68 @@ def _copy_object(src: Store, src_key: str, dst: Store, dst_key: str) -> bool:
     return True
 
 
-def _copy_one(src: Store, dst: Store, job: _Job, target: str, tick: Callable[[], None]) -> Profile:
+def _copy_blobs(
+    src: Store, dst: Store, job: _Job, target: str, tick: Callable[[], None], *, missing_only: bool
+) -> list[str]:
+    """Copy the job's blobs (only those `dst` lacks, when `missing_only`: blob names are
+    never reused, so a present name holds the same bytes). Returns the names present."""
     pid = job.entry["id"]
     present: list[str] = []
     for blob in job.blobs:
-        if _copy_object(src, pools.blob_key(pid, blob), dst, pools.blob_key(target, blob)):
+        key = pools.blob_key(target, blob)
+        if missing_only and dst.exists(key):
+            present.append(blob)
+        elif _copy_object(src, pools.blob_key(pid, blob), dst, key):
             present.append(blob)
         else:
             log.warning("copy %s: blob %s is missing; its slot is left out", pid, blob)
         tick()
-    for rel in job.thumbs:
-        _copy_object(src, f"{pid}/{rel}", dst, f"{target}/{rel}")  # a cache: missing is fine
+    for rel in job.thumbs:  # a cache: missing is fine
+        if not (missing_only and dst.exists(f"{target}/{rel}")):
+            _copy_object(src, f"{pid}/{rel}", dst, f"{target}/{rel}")
+    return present
+
+
+def _manifest_bytes(manifest: dict[str, Any]) -> bytes:
+    return json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8")
+
+
+def _copy_one(src: Store, dst: Store, job: _Job, target: str, tick: Callable[[], None]) -> Profile:
+    present = _copy_blobs(src, dst, job, target, tick, missing_only=False)
     if job.manifest is not None:
         manifest, _ = prune_manifest(job.manifest, present)
-        data = json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8")
-        dst.write_if(f"{target}/{pools.MANIFEST}", data, None)
+        dst.write_if(f"{target}/{pools.MANIFEST}", _manifest_bytes(manifest), None)
     created = job.entry.get("created")
     ts = created if isinstance(created, (int, float)) and not isinstance(created, bool) else None
-    return registry.register_profile(dst, target, job.entry["name"], ts=ts)  # keep its age
+    entry = registry.register_profile(dst, target, job.entry["name"], ts=ts)  # keep its age
+    return {**entry, "copy": COPIED}
+
+
+def _update_one(src: Store, dst: Store, job: _Job, tick: Callable[[], None]) -> Profile:
+    """The profile is in `dst` already (same id, from an earlier copy): bring its pool
+    to the source's state, copying only the blobs it lacks."""
+    pid = job.entry["id"]
+    key = f"{pid}/{pools.MANIFEST}"
+    present = _copy_blobs(src, dst, job, pid, tick, missing_only=True)
+    wanted = prune_manifest(job.manifest, present)[0] if job.manifest is not None else None
+    current = dst.read_versioned(key)
+    old = check_manifest(dst, pid, current.data) if current.data is not None else None
+    status = UNCHANGED
+    if wanted is not None and wanted != old:
+        dst.write_if(key, _manifest_bytes(wanted), current.version)  # lost a race: it says so
+        status = UPDATED
+        # Blobs only the replaced manifest used go, as when a slot is removed.
+        keep = set(referenced_blobs(wanted))
+        for blob in referenced_blobs(old or {}):
+            if blob not in keep:
+                with contextlib.suppress(FileNotFoundError):
+                    dst.delete(pools.blob_key(pid, blob))
+    entry = registry.get_profile(dst, pid)
+    if entry["name"] != job.entry["name"]:
+        with contextlib.suppress(ConflictError):  # the source's name is taken there
+            entry = registry.rename_profile(dst, pid, job.entry["name"])
+            status = UPDATED
+    return {**entry, "copy": status}
 
 
 def copy_profiles(
@@ -100,7 +146,10 @@ def copy_profiles(
 ) -> list[Profile]:
     """Copy profiles (all, or those in `ids`) with their pools from `src` to `dst`.
     Each keeps its id when `dst` does not use it (else gets a fresh one) and its name
-    (suffixed ' (2)' on a collision). Returns the new entries as stored in `dst`.
+    (suffixed ' (2)' on a collision). A profile whose id `dst` already lists (an
+    earlier copy) is updated in place instead: missing blobs copied, its manifest and
+    name made the source's. Returns the entries as stored in `dst`, each with "copy":
+    "copied", "updated" or "unchanged".
     Every id is checked and every manifest read before the first byte is copied."""
     entries = registry.list_profiles(src)
     if ids:
@@ -122,9 +171,13 @@ def copy_profiles(
         if progress:
             progress(done, total)
 
-    taken = {e["id"] for e in registry.list_profiles(dst)}
+    there = {e["id"] for e in registry.list_profiles(dst)}
+    taken = set(there)
     copied: list[Profile] = []
     for job in jobs:
+        if job.entry["id"] in there:  # copied before: update it, never a "Name (2)"
+            copied.append(_update_one(src, dst, job, tick))
+            continue
         target = _target_id(dst, job.entry["id"], taken)
         try:
             copied.append(_copy_one(src, dst, job, target, tick))

@@ -166,3 +166,23 @@ def test_single_writer_warning_only_on_write_commands(tmp_path):
     assert "single writer" in stderr("profiles", "create", "Dogs")
     assert "single writer" not in stderr("profiles", "list")
     assert "single writer" not in stderr("check")
+
+
+def test_copy_twice_is_idempotent_and_says_so(capsys, tmp_path):
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    registry.create_profile(open_store(str(src)), "Dogs")
+    rc, out, err = run(capsys, "--store", str(src), "copy", "--to", str(dst))
+    assert rc == 0, err
+    assert out.startswith("copied ")
+    rc, out, err = run(capsys, "copy", "--to", str(dst), "--store", str(src))
+    assert rc == 0, err
+    assert out.startswith("unchanged ") and "Dogs" in out
+    assert [e["name"] for e in registry.list_profiles(open_store(str(dst)))] == ["Dogs"]
+
+
+def test_copy_to_memory_warns_that_it_vanishes(capsys, tmp_path):
+    src = tmp_path / "src"
+    registry.create_profile(open_store(str(src)), "Dogs")
+    rc, out, err = run(capsys, "--store", str(src), "copy", "--to", "memory://cli-vanish")
+    assert rc == 0, err
+    assert "vanishes when the command ends" in err

@@ -62,15 +62,15 @@ def test_copy_all_keeps_ids_names_and_bytes(src, store):
     assert store.exists(f"{copied[0]['id']}/thumbs/{first}.webp")
 
 
-def test_copy_again_gets_fresh_ids_and_suffixed_names(src, store):
-    transfer.copy_profiles(src, store)
-    again = transfer.copy_profiles(src, store, [registry.list_profiles(src)[0]["id"]])
-    (entry,) = again
+def test_an_id_used_by_a_node_pool_gets_a_fresh_id_and_a_taken_name_a_suffix(src, store):
     original = registry.list_profiles(src)[0]
-    assert entry["id"] != original["id"]
-    assert entry["name"] == "Alpha (2)"
+    pools.add_image(store, original["id"], png((1, 2, 3)))  # a node's pool, same id
+    registry.create_profile(store, original["name"])  # another profile holds the name
+    (entry,) = transfer.copy_profiles(src, store, [original["id"]])
+    assert entry["id"] != original["id"] and entry["copy"] == "copied"
+    assert entry["name"] == f"{original['name']} (2)"
     assert contents(store, entry["id"]) == contents(src, original["id"])
-    assert len(registry.list_profiles(store)) == 4
+    assert len(pools.read_manifest(store, original["id"])["slots"]) == 1  # left alone
 
 
 def test_unknown_or_bad_id_copies_nothing(src):
@@ -117,3 +117,26 @@ def test_empty_profile_is_copied(src):
     (entry,) = transfer.copy_profiles(src, dst, [empty["id"]])
     assert entry["name"] == "Empty"
     assert pools.pool_view(dst, entry["id"])["count"] == 0
+
+
+def test_copying_again_updates_in_place_and_never_duplicates(src, store):
+    first = transfer.copy_profiles(src, store)
+    assert {e["copy"] for e in first} == {"copied"}
+    again = transfer.copy_profiles(src, store)
+    assert [(e["id"], e["name"], e["copy"]) for e in again] == [
+        (e["id"], e["name"], "unchanged") for e in first
+    ]
+    assert len(registry.list_profiles(store)) == len(first)  # no "Alpha (2)"
+    alpha = next(e["id"] for e in first if e["name"] == "Alpha")
+    beta = next(e["id"] for e in first if e["name"] == "Beta")
+    # The source changes: a new image, a removed slot, a rename.
+    removed = pools.read_manifest(src, alpha)["slots"][0]["image"]
+    pools.add_image(src, alpha, png((9, 9, 9)), label="new")
+    pools.remove_slot(src, alpha, 0)
+    registry.rename_profile(src, beta, "Beta renamed")
+    third = {e["id"]: e for e in transfer.copy_profiles(src, store)}
+    assert third[alpha]["copy"] == "updated" and third[beta]["copy"] == "updated"
+    assert third[beta]["name"] == "Beta renamed"
+    assert contents(store, alpha) == contents(src, alpha)
+    assert not store.exists(pools.blob_key(alpha, removed))  # its slot went at the source
+    assert len(registry.list_profiles(store)) == len(first)

@@ -86,13 +86,19 @@ def run_copy(args: argparse.Namespace) -> int:
     if dst.url == src.url:
         raise PoolProfilesError("--to names the store being copied from", code="same_store")
     dst.warn_if_single_writer()
+    if dst.backend == "memory":
+        print(
+            f"pool-profiles: warning: {dst.url} is this process's memory: the copy "
+            "vanishes when the command ends",
+            file=sys.stderr,
+        )
     with progress_bar(args, "copying") as bar:
         copied = transfer.copy_profiles(src, dst, ids, progress=updater(bar))
     if args.json:
         print_json(copied)
     else:
         for entry in copied:
-            print(f"copied {entry['id']}  {entry['name']}")
+            print(f"{entry['copy']} {entry['id']}  {entry['name']}")
         if not copied:
             print("no profiles to copy")
     return 0
