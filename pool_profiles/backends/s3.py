@@ -4,8 +4,10 @@ If-Match / If-None-Match: *, so several ComfyUI instances can share one bucket."
 from __future__ import annotations
 
 import importlib.util
+import socket
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..errors import ConfigError, StorageError, VersionConflict
 from ..secrets import public_url, scrub
@@ -93,16 +95,78 @@ class S3Store(Store):
 
     def check(self) -> None:
         bucket, _ = self._bucket_key(self.root)
+        endpoint = self.fs.client_kwargs.get("endpoint_url") or getattr(
+            self.fs, "endpoint_url", None
+        )
+        where = f" at {public_url(str(endpoint))}" if endpoint else ""
+        if endpoint:
+            # A refused or silent endpoint fails here in at most PROBE_TIMEOUT seconds,
+            # not after botocore's and s3fs's retries with back-off.
+            _probe_endpoint(str(endpoint))
         try:
             self.fs.call_s3("head_bucket", Bucket=bucket)
         except Exception as exc:
-            endpoint = self.fs.client_kwargs.get("endpoint_url") or getattr(
-                self.fs, "endpoint_url", None
-            )
-            where = f" at {public_url(str(endpoint))}" if endpoint else ""
-            raise StorageError(
-                f"S3 bucket '{bucket}'{where} is not reachable: {scrub(str(exc))}"
-            ) from exc
+            raise StorageError(_why_unusable(exc, bucket, where)) from exc
+
+
+#: Seconds the start-up probe waits for an S3 endpoint to accept a connection.
+PROBE_TIMEOUT = 3.0
+
+
+def _probe_endpoint(endpoint: str) -> None:
+    parts = urlsplit(endpoint if "://" in endpoint else f"https://{endpoint}")
+    host = parts.hostname
+    if not host:
+        raise ConfigError(f"S3 endpoint_url {public_url(endpoint)!r} names no host")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        raise ConfigError(f"S3 endpoint_url {public_url(endpoint)!r}: {exc}") from exc
+    shown = public_url(endpoint)
+    try:
+        socket.create_connection((host, port), timeout=PROBE_TIMEOUT).close()
+    except socket.gaierror as exc:
+        raise StorageError(f"S3 endpoint {shown}: unknown host {host!r} ({exc.strerror})") from exc
+    except ConnectionRefusedError as exc:
+        raise StorageError(
+            f"S3 endpoint {shown} refused the connection (is the service running on {host}:{port}?)"
+        ) from exc
+    except TimeoutError as exc:
+        raise StorageError(
+            f"S3 endpoint {shown} did not answer within {PROBE_TIMEOUT:g} s"
+        ) from exc
+    except OSError as exc:
+        raise StorageError(f"S3 endpoint {shown} is not reachable: {exc.strerror or exc}") from exc
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def _why_unusable(exc: Exception, bucket: str, where: str) -> str:
+    """The real cause of a failed start-up probe, in words an operator can act on."""
+    names = {type(e).__name__ for e in _chain(exc)}
+    codes = {_error_code(e) for e in _chain(exc) if isinstance(e, Exception)}
+    if names & {"NoCredentialsError", "PartialCredentialsError"}:
+        return (
+            f"no AWS credentials for S3 bucket '{bucket}'{where}: set AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY, AWS_PROFILE or an instance role (or the store options "
+            '"key"/"secret"; "anon": true for a public bucket)'
+        )
+    if codes & {"403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"} or any(
+        isinstance(e, PermissionError) for e in _chain(exc)
+    ):
+        return f"access to S3 bucket '{bucket}'{where} was denied: check the credentials"
+    if codes & {"404", "NoSuchBucket", "NotFound"} or any(
+        isinstance(e, FileNotFoundError) for e in _chain(exc)
+    ):
+        return f"S3 bucket '{bucket}'{where} does not exist"
+    return f"S3 bucket '{bucket}'{where} is not reachable: {scrub(str(exc))}"
 
 
 class S3Backend(Backend):
