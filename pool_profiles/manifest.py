@@ -8,6 +8,9 @@ import logging
 import math
 import re
 import time
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -126,6 +129,38 @@ def check_manifest(store: Store, pool_id: str, data: bytes) -> Manifest:
     """Manifest bytes already read (e.g. a snapshot to copy) checked like a read:
     damaged ones are kept aside and raise CorruptDataError."""
     return parse_document(store, manifest_key(pool_id), data, _normalise)
+
+
+#: Manifests kept parsed per store (the biggest are a few MB of Python objects).
+CACHED_MANIFESTS = 32
+
+_cache_lock = threading.Lock()
+_cache: weakref.WeakKeyDictionary[Store, OrderedDict[str, tuple[str, Manifest]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def current_manifest(store: Store, pool_id: str) -> Manifest:
+    """The manifest for reading only (never mutate it: it is shared). Revalidated on
+    every call with one small request (a stat, a conditional GET); parsed and checked
+    again only when its stamp changed. A missing manifest is not cached."""
+    key = manifest_key(pool_id)
+    with _cache_lock:
+        known = _cache.get(store, {}).get(pool_id)
+    cur = store.read_if_changed(key, known[0] if known else None)
+    if cur is None and known is not None:
+        return known[1]
+    if cur is None or cur.data is None:
+        return read_manifest(store, pool_id)  # missing (rebuilt), or a race: read it plainly
+    manifest = parse_document(store, key, cur.data, _normalise)
+    assert manifest is not None and cur.version is not None
+    with _cache_lock:
+        pools = _cache.setdefault(store, OrderedDict())
+        pools[pool_id] = (cur.version, manifest)
+        pools.move_to_end(pool_id)
+        while len(pools) > CACHED_MANIFESTS:
+            pools.popitem(last=False)
+    return manifest
 
 
 def update_manifest(
