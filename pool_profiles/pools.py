@@ -48,7 +48,15 @@ from .store import Store
 log = logging.getLogger("pool_profiles.pools")
 
 # Re-exported: callers know these as pools.*
-__all__ = ["IMAGE_EXTS", "MANIFEST", "THUMBS", "blob_key", "check_blob_name", "thumb_key"]
+__all__ = [
+    "IMAGE_EXTS",
+    "MANIFEST",
+    "THUMBS",
+    "blob_key",
+    "check_blob_name",
+    "current_manifest",
+    "thumb_key",
+]
 
 
 T = TypeVar("T")
