@@ -7,8 +7,8 @@ from __future__ import annotations
 import logging
 import math
 import re
-import time
 import threading
+import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
