@@ -144,23 +144,28 @@ def current_manifest(store: Store, pool_id: str) -> Manifest:
     """The manifest for reading only (never mutate it: it is shared). Revalidated on
     every call with one small request (a stat, a conditional GET); parsed and checked
     again only when its stamp changed. A missing manifest is not cached."""
+    return stamped_manifest(store, pool_id)[1]
+
+
+def stamped_manifest(store: Store, pool_id: str) -> tuple[str | None, Manifest]:
+    """current_manifest and its stamp (Store.read_if_changed; None: no manifest)."""
     key = manifest_key(pool_id)
     with _cache_lock:
         known = _cache.get(store, {}).get(pool_id)
     cur = store.read_if_changed(key, known[0] if known else None)
     if cur is None and known is not None:
-        return known[1]
-    if cur is None or cur.data is None:
-        return read_manifest(store, pool_id)  # missing (rebuilt), or a race: read it plainly
+        return known
+    if cur is None or cur.data is None or cur.version is None:
+        return None, read_manifest(store, pool_id)  # missing (rebuilt), or a race
     manifest = parse_document(store, key, cur.data, _normalise)
-    assert manifest is not None and cur.version is not None
+    assert manifest is not None
     with _cache_lock:
         pools = _cache.setdefault(store, OrderedDict())
         pools[pool_id] = (cur.version, manifest)
         pools.move_to_end(pool_id)
         while len(pools) > CACHED_MANIFESTS:
             pools.popitem(last=False)
-    return manifest
+    return cur.version, manifest
 
 
 def update_manifest(
