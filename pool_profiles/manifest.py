@@ -7,7 +7,10 @@ from __future__ import annotations
 import logging
 import math
 import re
+import threading
 import time
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -126,6 +129,43 @@ def check_manifest(store: Store, pool_id: str, data: bytes) -> Manifest:
     """Manifest bytes already read (e.g. a snapshot to copy) checked like a read:
     damaged ones are kept aside and raise CorruptDataError."""
     return parse_document(store, manifest_key(pool_id), data, _normalise)
+
+
+#: Manifests kept parsed per store (the biggest are a few MB of Python objects).
+CACHED_MANIFESTS = 32
+
+_cache_lock = threading.Lock()
+_cache: weakref.WeakKeyDictionary[Store, OrderedDict[str, tuple[str, Manifest]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def current_manifest(store: Store, pool_id: str) -> Manifest:
+    """The manifest for reading only (never mutate it: it is shared). Revalidated on
+    every call with one small request (a stat, a conditional GET); parsed and checked
+    again only when its stamp changed. A missing manifest is not cached."""
+    return stamped_manifest(store, pool_id)[1]
+
+
+def stamped_manifest(store: Store, pool_id: str) -> tuple[str | None, Manifest]:
+    """current_manifest and its stamp (Store.read_if_changed; None: no manifest)."""
+    key = manifest_key(pool_id)
+    with _cache_lock:
+        known = _cache.get(store, {}).get(pool_id)
+    cur = store.read_if_changed(key, known[0] if known else None)
+    if cur is None and known is not None:
+        return known
+    if cur is None or cur.data is None or cur.version is None:
+        return None, read_manifest(store, pool_id)  # missing (rebuilt), or a race
+    manifest = parse_document(store, key, cur.data, _normalise)
+    assert manifest is not None
+    with _cache_lock:
+        pools = _cache.setdefault(store, OrderedDict())
+        pools[pool_id] = (cur.version, manifest)
+        pools.move_to_end(pool_id)
+        while len(pools) > CACHED_MANIFESTS:
+            pools.popitem(last=False)
+    return cur.version, manifest
 
 
 def update_manifest(

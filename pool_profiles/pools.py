@@ -38,6 +38,7 @@ from .ids import check_id, clean_label
 from .imaging import ImageLimits, make_thumbnail, mask_from_upload, prepare_for_storage
 from .manifest import (
     Manifest,
+    current_manifest,
     is_int,
     read_manifest,
     update_manifest,
@@ -47,7 +48,15 @@ from .store import Store
 log = logging.getLogger("pool_profiles.pools")
 
 # Re-exported: callers know these as pools.*
-__all__ = ["IMAGE_EXTS", "MANIFEST", "THUMBS", "blob_key", "check_blob_name", "thumb_key"]
+__all__ = [
+    "IMAGE_EXTS",
+    "MANIFEST",
+    "THUMBS",
+    "blob_key",
+    "check_blob_name",
+    "current_manifest",
+    "thumb_key",
+]
 
 
 T = TypeVar("T")
@@ -85,7 +94,8 @@ def _drop_unreferenced(store: Store, pool_id: str, doc: Manifest, names: list[st
 
 
 def _written(holder: dict[str, Manifest]) -> Manifest:
-    return copy.deepcopy(holder["doc"])
+    # The doc just written is ours alone now (update_json parsed it fresh): no copy.
+    return holder["doc"]
 
 
 # -- reading -----------------------------------------------------------------------
@@ -105,7 +115,11 @@ def resolve_index(manifest: Manifest, index: int) -> int | None:
 def pool_view(store: Store, pool_id: str) -> dict[str, Any]:
     """JSON for GET /grid_pool/list: {"pool_id", "active", "count", "slots": [{"index",
     "image", "mask", "label", "added", "has_mask"}]}."""
-    m = read_manifest(store, pool_id)
+    return view_of(pool_id, current_manifest(store, pool_id))
+
+
+def view_of(pool_id: str, m: Manifest) -> dict[str, Any]:
+    """pool_view of a manifest already in hand (e.g. the one a change just wrote)."""
     slots = [
         {
             "index": i,
@@ -151,8 +165,9 @@ def thumbnail(store: Store, pool_id: str, name: str) -> bytes:
 
 def change_token(store: Store, pool_id: str, index: int) -> str:
     """For IS_CHANGED: one manifest read; changes when anything a pool node outputs
-    changes: the chosen slot, its image, its mask, its label, or the slot count."""
-    m = read_manifest(store, pool_id)
+    changes: the chosen slot, its image, its mask, its label, or the slot count. One
+    small request (a stat, a conditional GET) while the manifest is unchanged."""
+    m = current_manifest(store, pool_id)
     idx = resolve_index(m, index)
     slot = m["slots"][idx] if idx is not None else {}
     count = len(m["slots"])
@@ -171,14 +186,17 @@ def add_image(
     label: str | None = None,
     ts: float | None = None,
     limits: ImageLimits | None = None,
+    written: dict[str, Manifest] | None = None,
 ) -> dict[str, Any]:
     """Validate, store the blob under a fresh unique name, make its thumbnail, append a
-    slot (active only when it is the pool's first). Returns the slot dict with "index"."""
+    slot (active only when it is the pool's first). Returns the slot dict with "index";
+    `written["doc"]` is then the manifest as written (to answer without reading it)."""
+    holder: dict[str, Manifest] = {} if written is None else written
     check_id(pool_id, "pool id")
     label = clean_label(label)
     stored, info = prepare_for_storage(data, limits)  # refuses before anything is stored
     thumb = make_thumbnail(stored, limits=limits)
-    seq = read_manifest(store, pool_id)["next_seq"]  # also: a corrupt pool fails here
+    seq = current_manifest(store, pool_id)["next_seq"]  # also: a corrupt pool fails here
     name = new_image_name(seq, info.ext)
     added = time.time() if ts is None else float(ts)
 
@@ -196,6 +214,7 @@ def add_image(
             # one person's add must not change what every other instance outputs.
             doc["active"] = index
         doc["next_seq"] = max(doc["next_seq"], seq + 1)
+        holder["doc"] = doc
         return {"index": index, **copy.deepcopy(slots[index])}
 
     store.write_bytes(blob_key(pool_id, name), stored)
@@ -300,7 +319,7 @@ def set_mask(
     image: str | None = None  # the image the mask was painted on
     if mask is not None:
         png = mask_from_upload(mask, limits)
-        current = read_manifest(store, pool_id)  # fail early, before writing a blob
+        current = current_manifest(store, pool_id)  # fail early, before writing a blob
         if not current["slots"]:
             raise NotFoundError(f"pool {pool_id!r} has no images")
         image = current["slots"][_check_index(current, index)]["image"]

@@ -53,9 +53,11 @@ def node_store(store, tmp_path):
     """The `store` under test injected into the nodes, with a private blob cache."""
     runtime.set_store_provider(lambda: store)
     runtime.set_cache_dir(str(tmp_path / "blob-cache"))
+    runtime.set_tensor_cache_bytes(0)  # these tests count reads; test_node_caches has it on
     yield store
     runtime.set_store_provider(None)
     runtime.set_cache_dir(None)
+    runtime.set_tensor_cache_bytes(None)
 
 
 def pool_id() -> str:
@@ -337,10 +339,11 @@ def test_storage_failure_is_one_clear_error(node_store, monkeypatch):
     pid = pool_id()
     pools.add_image(node_store, pid, encode(rgb_noise(3, 3)))
 
-    def broken(path):
+    def broken(path, *stamp):
         raise OSError("disk on fire")
 
     monkeypatch.setattr(node_store, "_read_versioned", broken)
+    monkeypatch.setattr(node_store, "_read_if_changed", broken)
     with pytest.raises(runtime.PoolNodeError) as info:
         run(pool_id=pid)
     msg = str(info.value)

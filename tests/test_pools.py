@@ -528,11 +528,17 @@ def test_change_token_follows_the_count(store):
 def test_change_token_is_one_read(mem, monkeypatch):
     pools.add_image(mem, P, png())
     calls = []
-    real = mem.read_versioned
+    real, real_if = mem.read_versioned, mem.read_if_changed
     monkeypatch.setattr(mem, "read_versioned", lambda k: calls.append(k) or real(k))
+    monkeypatch.setattr(
+        mem, "read_if_changed", lambda k, s: calls.append((k, s is not None)) or real_if(k, s)
+    )
     monkeypatch.setattr(mem, "listdir", lambda *a: pytest.fail("listed"))
     pools.change_token(mem, P, -1)
-    assert calls == [f"{P}/manifest.json"]
+    assert len(calls) == 1 and calls[0][0] == f"{P}/manifest.json"
+    calls.clear()
+    pools.change_token(mem, P, -1)  # unchanged: one conditional read, nothing parsed
+    assert calls == [(f"{P}/manifest.json", True)]
 
 
 # -- unknown keys, missing and corrupt manifests -----------------------------------

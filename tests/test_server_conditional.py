@@ -82,6 +82,7 @@ async def test_a_304_builds_no_view_and_reads_no_document(client, store, monkeyp
         raise AssertionError("a 304 must not read the manifest")
 
     monkeypatch.setattr(pools, "pool_view", forbidden)
+    monkeypatch.setattr(pools, "view_of", forbidden)
     if type(store).__name__ == "S3Store":  # S3 asks with one HEAD, not a GET
         monkeypatch.setattr(type(store), "_read_versioned", forbidden)
     assert (await get_pool(client, etag)).status == 304

@@ -17,7 +17,7 @@ from filelock import FileLock
 from fsspec.implementations.local import LocalFileSystem
 
 from ..errors import ConfigError
-from ..store import Capabilities, Store, Support
+from ..store import Capabilities, Store, Support, Versioned
 from .base import Backend
 
 LOCK_DIR = ".pool_profiles_locks"
@@ -67,6 +67,18 @@ class LocalStore(Store):
                 f.write(chunk)
                 total += len(chunk)
         return total
+
+    def _read_if_changed(self, path: str, stamp: str | None) -> Versioned | None:
+        # Every write replaces the file (a new inode), so inode + mtime + size read from
+        # the open file change with its bytes: one fstat when nothing changed.
+        try:
+            f = open(path, "rb")
+        except FileNotFoundError:
+            return Versioned(None, None)
+        with f:
+            st = os.fstat(f.fileno())
+            now = f"{st.st_ino}-{st.st_mtime_ns}-{st.st_size}"
+            return Versioned(None, now) if now == stamp else Versioned(f.read(), now)
 
     def _copy(self, src: str, dst: str) -> None:
         with _staged(dst) as tmp:

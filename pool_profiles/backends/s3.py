@@ -18,6 +18,7 @@ EXTRA_HINT = "install the 's3' extra: pip install 'comfyui-pool-profiles[s3]' (o
 
 _CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
 _MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
+_NOT_MODIFIED_CODES = {"304", "NotModified"}
 
 
 def _error_code(exc: Exception) -> str:
@@ -70,6 +71,29 @@ class S3Store(Store):
             return resp["ETag"]
 
         return self._run(head)
+
+    def _read_if_changed(self, path: str, stamp: str | None) -> Versioned | None:
+        """One GET; with If-None-Match it is a 304 and no body when nothing changed."""
+        if stamp is None:
+            return self._read_versioned(path)
+        bucket, key = self._bucket_key(path)
+
+        async def get() -> Versioned:
+            s3 = await self._client(bucket)
+            try:
+                resp = await s3.get_object(Bucket=bucket, Key=key, IfNoneMatch=stamp)
+            except Exception as exc:
+                code = _error_code(exc)
+                if code in _NOT_MODIFIED_CODES:
+                    return Versioned(None, stamp)
+                if code in _MISSING_CODES:
+                    return Versioned(None, None)
+                raise
+            async with resp["Body"] as body:
+                data = await body.read()
+            return Versioned(data, resp["ETag"])
+
+        return self._run(get)
 
     def _write_if(self, path: str, data: bytes, version: str | None) -> str:
         bucket, key = self._bucket_key(path)

@@ -34,7 +34,7 @@ def uses_cache(store: Store) -> bool:
     return store.capabilities.shared and store.local_path("x") is None
 
 
-def _endpoint(store: Store) -> str:
+def endpoint(store: Store) -> str:
     """The service behind the URL: s3://bucket/x names different data on two
     S3-compatible endpoints (earlier-pack blob names like img_0001.png repeat)."""
     fs = store.fs
@@ -52,9 +52,13 @@ class BlobCache:
         self.hits = 0
         self.misses = 0
         self._lock = threading.Lock()
+        # Bytes in the folder: counted by one walk at the first write, then kept up to
+        # date here, so a miss does not walk the folder (other processes sharing it are
+        # caught at the next prune, which walks again).
+        self._total: int | None = None
 
     def path_for(self, store: Store, pool_id: str, name: str) -> str:
-        where = f"{store.url}\0{_endpoint(store)}"
+        where = f"{store.url}\0{endpoint(store)}"
         digest = hashlib.sha256(f"{where}\0{pool_id}\0{name}".encode()).hexdigest()
         ext = os.path.splitext(name)[1][:8]
         return os.path.join(self.directory, digest[:2], digest + ext)
@@ -89,6 +93,7 @@ class BlobCache:
             os.remove(self.path_for(store, pool_id, name))
         except OSError:
             return False
+        self._total = None  # counted again at the next write
         return True
 
     def _put(self, path: str, data: bytes) -> None:
@@ -98,6 +103,7 @@ class BlobCache:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(tmp, "wb") as f:
                 f.write(data)
+            existed = os.path.exists(path)
             os.replace(tmp, path)  # readers never see a partial file
         except OSError as exc:
             log.warning("pool-profiles: cannot write blob cache %s: %s", self.directory, exc)
@@ -106,30 +112,42 @@ class BlobCache:
             except OSError:
                 pass
             return
-        self._prune()
-
-    def _prune(self) -> None:
         if self.max_bytes <= 0:
             return
         with self._lock:
-            files: list[tuple[float, int, str]] = []
-            total = 0
-            for dirpath, _dirs, names in os.walk(self.directory):
-                for n in names:
-                    p = os.path.join(dirpath, n)
-                    try:
-                        st = os.stat(p)
-                    except OSError:
-                        continue
-                    files.append((st.st_mtime, st.st_size, p))
-                    total += st.st_size
-            if total <= self.max_bytes:
+            if self._total is None:
+                self._total = self._walk()[1]
+            elif not existed:
+                self._total += len(data)
+            if self._total <= self.max_bytes:
                 return
-            for _mtime, size, p in sorted(files):
+            self._prune()
+
+    def _walk(self) -> tuple[list[tuple[float, int, str]], int]:
+        files: list[tuple[float, int, str]] = []
+        total = 0
+        for dirpath, _dirs, names in os.walk(self.directory):
+            for n in names:
+                p = os.path.join(dirpath, n)
                 try:
-                    os.remove(p)
+                    st = os.stat(p)
                 except OSError:
                     continue
-                total -= size
-                if total <= self.max_bytes:
-                    break
+                files.append((st.st_mtime, st.st_size, p))
+                total += st.st_size
+        return files, total
+
+    def _prune(self) -> None:
+        """Least recently used files go until the folder is 10 % under its bound, so the
+        next walks are that many bytes of misses away (called under the lock)."""
+        files, total = self._walk()
+        low_water = self.max_bytes * 0.9
+        for _mtime, size, p in sorted(files):
+            if total <= low_water:
+                break
+            try:
+                os.remove(p)
+            except OSError:
+                continue
+            total -= size
+        self._total = total

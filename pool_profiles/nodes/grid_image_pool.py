@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 import torch
@@ -12,6 +13,7 @@ from ..errors import TooLargeError
 from ..ids import check_id
 from ..imaging import ImageLimits
 from . import convert, runtime
+from .blobcache import endpoint as blob_endpoint
 
 log = logging.getLogger("pool_profiles.nodes")
 
@@ -35,9 +37,38 @@ def effective_pool(pool_id: Any, profile: Any) -> str:
     return check_id(pool_id.strip(), "pool_id")
 
 
+def _tensor_key(store: Any, pid: str, name: str, decode: Any, args: tuple) -> Any:
+    """Where the decoded tensor is cached: None when it should not be."""
+    where: Any = None
+    local = store.local_path(pools.blob_key(pid, name))
+    if local is not None:
+        try:
+            st = os.stat(local)
+        except OSError:
+            return None  # let the read report it
+        where = (st.st_ino, st.st_mtime_ns, st.st_size)
+    return (store.url, blob_endpoint(store), pid, name, decode.__name__, args, where)
+
+
 def _load(cache: Any, store: Any, pid: str, name: str, decode: Any, *args: Any) -> torch.Tensor:
-    """decode(blob bytes, *args); a cached copy that does not decode (cut short by a
-    crash) is dropped and fetched again once."""
+    """decode(blob bytes, *args), or the tensor decoded last time (shared: ComfyUI nodes
+    never change their inputs in place); a cached copy that does not decode (cut short
+    by a crash) is dropped and fetched again once."""
+    tensors = runtime.tensor_cache()
+    key = _tensor_key(store, pid, name, decode, args) if tensors.max_bytes > 0 else None
+    if key is not None:
+        found = tensors.get(key)
+        if found is not None:
+            return found
+    tensor = _decode_blob(cache, store, pid, name, decode, *args)
+    if key is not None:
+        tensors.put(key, tensor)
+    return tensor
+
+
+def _decode_blob(
+    cache: Any, store: Any, pid: str, name: str, decode: Any, *args: Any
+) -> torch.Tensor:
     data = cache.read(store, pid, name)
     try:
         return decode(data, *args)
@@ -80,7 +111,7 @@ class GridImagePool:
         pid = effective_pool(pool_id, profile)
         store = runtime.get_store()
         with runtime.storage_step(NODE, store, f"reading pool {pid!r}"):
-            manifest = pools.read_manifest(store, pid)
+            manifest = pools.current_manifest(store, pid)  # one small request if unchanged
         slots = manifest.get("slots") or []
         idx = pools.resolve_index(manifest, int(index))
         if idx is None or not slots:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from ..errors import PoolProfilesError
 from ..store import Store
 from .blobcache import BlobCache
+from .tensorcache import TensorCache, size_from_env
 
 StoreProvider = Callable[[], Store]
 
@@ -19,6 +20,8 @@ _lock = threading.Lock()
 _provider: StoreProvider | None = None
 _cache: BlobCache | None = None
 _cache_dir: str | None = None
+_tensors: TensorCache | None = None
+_tensor_bytes: int | None = None
 
 
 class PoolNodeError(PoolProfilesError):
@@ -70,6 +73,22 @@ def blob_cache() -> BlobCache:
         if _cache is None:
             _cache = BlobCache(_cache_dir or default_cache_dir())
         return _cache
+
+
+def set_tensor_cache_bytes(max_bytes: int | None) -> None:
+    """Bound the decoded-tensor cache (0: off; None: POOL_PROFILES_TENSOR_CACHE_MB)."""
+    global _tensors, _tensor_bytes
+    with _lock:
+        _tensor_bytes = max_bytes
+        _tensors = None
+
+
+def tensor_cache() -> TensorCache:
+    global _tensors
+    with _lock:
+        if _tensors is None:
+            _tensors = TensorCache(size_from_env() if _tensor_bytes is None else _tensor_bytes)
+        return _tensors
 
 
 def _failed(

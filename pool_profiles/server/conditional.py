@@ -11,8 +11,8 @@ from typing import Any
 from aiohttp import web
 
 from .. import pools, registry
-from ..blobs import manifest_key
 from ..errors import NotFoundError
+from ..manifest import stamped_manifest
 from ..store import Store
 
 
@@ -51,12 +51,14 @@ def pool_listing(
     """(etag, view), or (etag, None) when the client's copy is current. The view gets
     `exists`: False only for an id no pool or profile has (an unknown id, not an
     empty pool)."""
-    version = store.version(manifest_key(pool_id))
+    # The manifest's stamp (a stat, a conditional GET) tags it; unchanged, it is not
+    # read again, and the view is built from the manifest already parsed.
+    version, manifest = stamped_manifest(store, pool_id)
     if version is not None:
         etag = _tag("pool", version)
         if hits(if_none_match, etag):
             return etag, None
-    view = pools.pool_view(store, pool_id)
+    view = pools.view_of(pool_id, manifest)
     # A pool without manifest is empty or an earlier-pack folder rebuilt from blobs.
     view["exists"] = version is not None or view["count"] > 0 or _profile_exists(store, pool_id)
     if version is None:

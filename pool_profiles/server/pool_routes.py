@@ -22,23 +22,22 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _then_view(change: Callable[..., Any]) -> Callable[..., dict[str, Any]]:
-    """Run a pool change, then answer with the pool as it is now."""
+    """Run a pool change, then answer with the manifest it wrote (not read again)."""
 
     def run(store: Store, pool_id: str, *args: Any) -> dict[str, Any]:
-        change(store, pool_id, *args)
-        return pools.pool_view(store, pool_id)
+        return pools.view_of(pool_id, change(store, pool_id, *args))
 
     return run
 
 
 def _add(store: Store, pool_id: str, data: bytes, label: str | None, limits: Any) -> dict:
-    slot = pools.add_image(store, pool_id, data, label=label, limits=limits)
-    return {**pools.pool_view(store, pool_id), "slot": slot}
+    written: dict[str, Any] = {}
+    slot = pools.add_image(store, pool_id, data, label=label, limits=limits, written=written)
+    return {**pools.view_of(pool_id, written["doc"]), "slot": slot}
 
 
 def _set_mask(store: Store, pool_id: str, index: int, mask: bytes | None, limits: Any) -> dict:
-    pools.set_mask(store, pool_id, index, mask, limits=limits)
-    return pools.pool_view(store, pool_id)
+    return pools.view_of(pool_id, pools.set_mask(store, pool_id, index, mask, limits=limits))
 
 
 def _stage(store: Store, pool_id: str, index: int, stage_image: Any) -> dict[str, Any]:

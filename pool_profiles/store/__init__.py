@@ -2,7 +2,7 @@
 
 from .capabilities import Capabilities, Support
 from .keys import check_key, join
-from .store import Entry, Store, VersionConflict, Versioned, content_version
+from .store import Entry, Store, VersionConflict, Versioned, content_version, encode_json
 
 __all__ = [
     "Capabilities",
@@ -13,5 +13,6 @@ __all__ = [
     "Versioned",
     "check_key",
     "content_version",
+    "encode_json",
     "join",
 ]

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 import pytest
 
 from ..errors import CorruptDataError, ValidationError, VersionConflict
-from ..store import Store, Support
+from ..store import Store, Support, Versioned
 from .spec import StoreSpec
 
 
@@ -195,6 +195,25 @@ class StoreConformance:
         with pytest.raises(VersionConflict):
             store.write_if("doc.json", b'{"n": 3}', v1)  # stale version refused
         assert store.read_bytes("doc.json") == b'{"n": 2}'
+
+    def test_read_if_changed(self, store: Store) -> None:
+        assert store.read_if_changed("rc.json", None) == Versioned(None, None)
+        store.write_bytes("rc.json", b'{"n": 1}')
+        first = store.read_if_changed("rc.json", None)
+        assert first is not None and first.data == b'{"n": 1}' and first.version
+        assert store.read_if_changed("rc.json", first.version) is None  # unchanged
+        store.write_bytes("rc.json", b'{"n": 2}')
+        second = store.read_if_changed("rc.json", first.version)
+        assert second is not None and second.data == b'{"n": 2}'
+        assert second.version != first.version
+        store.delete("rc.json")
+        assert store.read_if_changed("rc.json", second.version) == Versioned(None, None)
+
+    def test_update_json_that_changes_nothing_writes_nothing(self, store: Store) -> None:
+        store.update_json("same.json", lambda d: d.update(n=1))
+        before = store.read_versioned("same.json")
+        store.update_json("same.json", lambda d: d.update(n=1))
+        assert store.read_versioned("same.json") == before
 
     def test_update_json(self, store: Store) -> None:
         assert store.update_json("d.json", lambda d: d.setdefault("items", []).append(1)) is None

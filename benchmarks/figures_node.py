@@ -1,0 +1,118 @@
+"""The pool node against ComfyUI's LoadImage path on the same file; S3 warm runs
+against local runs; revisiting a slot against decoding it."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+
+from pool_profiles import pools
+from pool_profiles.backends import open_store
+from pool_profiles.nodes import runtime
+from pool_profiles.nodes.grid_image_pool import GridImagePool
+from pool_profiles.store import Store
+
+from .common import encode, photo_like
+from .harness import Suite
+
+P = "node-pool"
+
+
+def load_image_path(path: str) -> torch.Tensor:
+    """What ComfyUI's LoadImage does with one file: open, EXIF transpose, RGB, float32."""
+    img = Image.open(path)
+    img = ImageOps.exif_transpose(img)
+    image = np.array(img.convert("RGB")).astype(np.float32) / 255.0
+    return torch.from_numpy(image)[None,]
+
+
+def _run(store: Store, index: int = 0) -> Any:
+    runtime.set_store_provider(lambda: store)
+    return GridImagePool().run(index=index, pool_id=P)
+
+
+def _fill(store: Store, sides: list[tuple[int, int]]) -> list[str]:
+    for i, (w, h) in enumerate(sides):
+        pools.add_image(store, P, encode(photo_like(w, h, i), "PNG", compress_level=1))
+    return [s["image"] for s in pools.current_manifest(store, P)["slots"]]
+
+
+def run(suite: Suite, tmp: str, quick: bool, s3: Any) -> None:
+    local = open_store(os.path.join(tmp, "node-store"))
+    sizes = [(1000, 1000), (2000, 2000), (4000, 4000)] if not quick else [(200, 200)]
+    names = _fill(local, sizes)
+    runtime.set_cache_dir(os.path.join(tmp, "blob-cache"))
+    runtime.set_tensor_cache_bytes(0)  # decode every time: the path itself is measured
+    try:
+        for i, ((w, h), name) in enumerate(zip(sizes, names, strict=True)):
+            path = local.local_path(pools.blob_key(P, name))
+            assert path is not None
+            suite.compare(
+                f"node run, local, {w * h / 1e6:g} MP",
+                lambda i=i: _run(local, i),
+                lambda path=path: load_image_path(path),
+                target=1.05,
+                target_text="<= 1.05x LoadImage path",
+            )
+        if s3 is not None:
+            _s3_warm(suite, s3, local)
+        runtime.set_tensor_cache_bytes(None)  # the default size
+        _revisit(suite, local, names)
+    finally:
+        runtime.set_tensor_cache_bytes(None)
+        runtime.set_store_provider(None)
+
+
+def _s3_warm(suite: Suite, s3: Store, local: Store) -> None:
+    first = pools.current_manifest(local, P)["slots"][0]["image"]
+    pools.add_image(s3, P, pools.read_blob(local, P, first))
+    local_only = open_store(os.path.join(os.path.dirname(local.root), "node-store-1"))
+    pools.add_image(local_only, P, pools.read_blob(local, P, first))
+    _run(s3)  # warm: the blob is in the local blob cache now
+    bodies: list[bool] = []
+    real = s3.read_if_changed
+
+    def spy(key: str, stamp: str | None) -> Any:
+        cur = real(key, stamp)
+        bodies.append(cur is not None)
+        return cur
+
+    s3.read_if_changed = spy  # type: ignore[method-assign]
+    try:
+        suite.compare(
+            "node run, S3 warm vs local",
+            lambda: _run(s3),
+            lambda: _run(local_only),
+            target=1.1,
+            target_text="<= 1.1x local run, no manifest download",
+            after=lambda: (
+                not any(bodies),
+                f"manifest downloaded in {sum(bodies)} of {len(bodies)} runs",
+            ),
+        )
+    finally:
+        del s3.read_if_changed
+
+
+def _revisit(suite: Suite, local: Store, names: list[str]) -> None:
+    if len(names) < 2:
+        pools.add_image(local, P, encode(photo_like(64, 64, 99)))
+    path = local.local_path(pools.blob_key(P, names[0]))
+    assert path is not None
+
+    def a_then_b() -> None:
+        _run(local, 0)
+        _run(local, 1)
+
+    suite.compare(
+        "revisit a slot (A->B->A)",
+        lambda: _run(local, 0),
+        lambda: load_image_path(path),
+        setup=a_then_b,
+        target=0.1,
+        target_text="<= 0.1x LoadImage path",
+    )

@@ -1,0 +1,142 @@
+"""The manifest's fast paths stay correct: one read and one write per change, routes
+answer from the manifest they wrote, cached manifests follow other writers, and
+earlier-pack manifests (indent=2, missing keys) still load and keep unknown keys."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from PIL import Image
+
+from pool_profiles import pools
+from pool_profiles.backends import open_store
+from pool_profiles.blobs import check_blob_name
+from pool_profiles.errors import ValidationError
+from pool_profiles.manifest import current_manifest
+from pool_profiles.server.app import make_app
+
+P = "pool1"
+
+
+def png(color=(255, 0, 0)) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 6), color).save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest.fixture
+def store(tmp_path):
+    return open_store(str(tmp_path / "store"))
+
+
+def count_requests(store, monkeypatch) -> list[str]:
+    calls: list[str] = []
+    for name in ("read_versioned", "read_if_changed", "write_if", "read_bytes", "listdir"):
+        real = getattr(store, name)
+
+        def spy(*args, _real=real, _name=name, **kw):
+            calls.append(_name)
+            return _real(*args, **kw)
+
+        monkeypatch.setattr(store, name, spy)
+    return calls
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda s: pools.set_active(s, P, 2),
+        lambda s: pools.set_label(s, P, 1, "hello"),
+        lambda s: pools.reorder(s, P, [2, 0, 1]),
+        lambda s: pools.remove_slot(s, P, 0),
+    ],
+)
+def test_a_change_is_one_read_and_one_write(store, monkeypatch, change):
+    for i in range(3):
+        pools.add_image(store, P, png((i, 0, 0)))
+    calls = count_requests(store, monkeypatch)
+    written = change(store)
+    assert calls == ["read_versioned", "write_if"]
+    # What the change returns is what is stored.
+    assert written == json.loads(store.fs.cat_file(store.path(f"{P}/manifest.json")))
+
+
+def test_a_change_that_changes_nothing_writes_nothing(store, monkeypatch):
+    pools.add_image(store, P, png())
+    pools.set_active(store, P, 0)
+    calls = count_requests(store, monkeypatch)
+    pools.set_active(store, P, 0)
+    assert calls == ["read_versioned"]
+
+
+@pytest.mark.asyncio
+async def test_routes_answer_from_the_manifest_they_wrote(aiohttp_client, store, monkeypatch):
+    for i in range(3):
+        pools.add_image(store, P, png((i, 0, 0)))
+    client = await aiohttp_client(make_app(store))
+    calls = count_requests(store, monkeypatch)
+    resp = await client.post("/grid_pool/label", json={"pool_id": P, "index": 1, "label": "x"})
+    body = await resp.json()
+    assert resp.status == 200, body
+    assert calls == ["read_versioned", "write_if"]
+    assert body["slots"][1]["label"] == "x" and body["count"] == 3
+    resp = await client.get(f"/grid_pool/list?pool_id={P}")
+    listed = await resp.json()
+    assert listed.pop("exists") is True and listed == body
+
+
+def test_adding_reads_the_manifest_once_more_at_most_as_a_stat(store, monkeypatch):
+    pools.add_image(store, P, png())
+    current_manifest(store, P)
+    calls = count_requests(store, monkeypatch)
+    written: dict = {}
+    slot = pools.add_image(store, P, png((0, 9, 0)), written=written)
+    assert [c for c in calls if c != "read_if_changed"] == ["read_versioned", "write_if"]
+    assert calls.count("read_if_changed") == 1
+    assert written["doc"]["slots"][slot["index"]]["image"] == slot["image"]
+
+
+def test_cached_manifest_follows_another_writer(tmp_path):
+    root = str(tmp_path / "shared")
+    here, there = open_store(root), open_store(root)  # two processes' stores
+    pools.add_image(here, P, png())
+    assert pools.pool_view(here, P)["count"] == 1
+    pools.add_image(there, P, png((0, 0, 9)))
+    pools.set_label(there, P, 0, "from elsewhere")
+    view = pools.pool_view(here, P)
+    assert view["count"] == 2 and view["slots"][0]["label"] == "from elsewhere"
+
+
+def test_cached_manifest_is_not_changed_by_updates(store):
+    pools.add_image(store, P, png())
+    cached = current_manifest(store, P)
+    pools.set_label(store, P, 0, "new")
+    assert cached["slots"][0]["label"] == ""  # the update worked on its own parse
+    assert current_manifest(store, P)["slots"][0]["label"] == "new"
+
+
+def test_earlier_pack_manifest_loads_and_is_rewritten_compact(store):
+    pools.add_image(store, P, png())
+    image = current_manifest(store, P)["slots"][0]["image"]
+    earlier = {"active": 0, "slots": [{"image": image, "mask": None, "label": "a"}], "x": 1}
+    store.write_bytes(f"{P}/manifest.json", json.dumps(earlier, indent=2).encode())
+    assert pools.pool_view(store, P)["slots"][0]["label"] == "a"
+    pools.set_label(store, P, 0, "b")
+    raw = store.read_bytes(f"{P}/manifest.json")
+    assert b"\n" not in raw
+    doc = json.loads(raw)
+    assert doc["x"] == 1 and doc["slots"][0]["label"] == "b" and doc["next_seq"] >= 1
+
+
+def test_blob_names_found_good_do_not_excuse_bad_ones():
+    assert check_blob_name("img_0001_ab.png") == "img_0001_ab.png"
+    for bad in ("../img_0001_ab.png", "img_0001_ab.png/", "CON.png", 5, None):
+        with pytest.raises(ValidationError):
+            check_blob_name(bad)
+
+    class Sneaky(str):
+        pass
+
+    assert check_blob_name(Sneaky("img_0001_ab.png")) == "img_0001_ab.png"
