@@ -125,7 +125,7 @@ def test_cli_unreachable_s3_is_one_line_without_secrets():
     assert out.returncode != 0
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1, out.stderr
-    assert "not reachable" in lines[0] and "Traceback" not in out.stderr
+    assert "refused the connection" in lines[0] and "Traceback" not in out.stderr
     assert "supersecretvalue" not in out.stderr + out.stdout
     assert "AKIAFAKEKEY" not in out.stderr + out.stdout
 
@@ -171,7 +171,7 @@ def test_s3_endpoint_credentials_never_shown():
     with pytest.raises(ConfigError) as err:
         open_configured(StoreConfig("s3://bucket/p", options, "test"))
     text = str(err.value)
-    assert "not reachable" in text and "127.0.0.1" in text
+    assert "refused the connection" in text and "127.0.0.1" in text
     assert "hunter2" not in text and "userpart" not in text
 
 

@@ -109,7 +109,10 @@ def served(request, tmp_path_factory):
         proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: sync Playwright runs an event loop in this thread until it
+# exits, and every async test collected after the browser tests would then fail with
+# "Runner.run() cannot be called from a running event loop".
+@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 

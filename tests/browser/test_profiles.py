@@ -45,6 +45,9 @@ def test_profile_actions_and_switching(page, served):
     b = seeded(served, unique("Beta"), 1)
     page.reload()
     dropdown = page.get_by_role("combobox", name="Profile")
+    # the list arrives after the page loads: wait for both seeded names
+    expect(dropdown.locator("option", has_text=b["name"])).to_have_count(1)
+    expect(dropdown.locator("option", has_text=a["name"])).to_have_count(1)
     names = option_names(page)[1:]
     assert names == sorted(names, key=str.casefold)  # sorted by name
     assert a["name"] in names and b["name"] in names
