@@ -35,7 +35,7 @@ from .blobs import (
 )
 from .errors import NotFoundError, ValidationError
 from .ids import check_id, clean_label
-from .imaging import ImageLimits, make_thumbnail, mask_from_upload, prepare_for_storage
+from .imaging import ImageLimits, ingest_image, make_thumbnail, mask_from_upload
 from .manifest import (
     Manifest,
     current_manifest,
@@ -194,8 +194,10 @@ def add_image(
     holder: dict[str, Manifest] = {} if written is None else written
     check_id(pool_id, "pool id")
     label = clean_label(label)
-    stored, info = prepare_for_storage(data, limits)  # refuses before anything is stored
-    thumb = make_thumbnail(stored, limits=limits)
+    # One decode (bounded with every other decode of this process: decode_budget)
+    # validates, gives the bytes to store and the thumbnail; refuses before any write.
+    ingested = ingest_image(data, limits)
+    stored, info, thumb = ingested.stored, ingested.info, ingested.thumb
     seq = current_manifest(store, pool_id)["next_seq"]  # also: a corrupt pool fails here
     name = new_image_name(seq, info.ext)
     added = time.time() if ts is None else float(ts)
@@ -219,7 +221,8 @@ def add_image(
 
     store.write_bytes(blob_key(pool_id, name), stored)
     try:
-        store.write_bytes(thumb_key(pool_id, name), thumb)
+        if thumb is not None:  # else made lazily, like an earlier-pack pool's
+            store.write_bytes(thumb_key(pool_id, name), thumb)
         return update_manifest(store, pool_id, change, must_exist=False, adding=name)
     except BaseException:
         _forget_blob(store, pool_id, name)

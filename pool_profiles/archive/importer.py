@@ -1,7 +1,9 @@
-"""Import: every member checked before anything is written; a failure leaves nothing."""
+"""Import: every member checked before the profile is registered; a failure leaves nothing."""
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import contextlib
 import json
 import logging
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from .. import ids, imaging, pools, registry
+from ..blobs import MASK_NAME
 from ..errors import PoolProfilesError, TooLargeError, ValidationError
 from ..imaging import ImageLimits
 from ..registry import Profile
@@ -163,12 +166,9 @@ def _check_manifest(doc: Any, blobs: dict[str, zipfile.ZipInfo]) -> dict[str, An
     return doc
 
 
-def _plan(
-    zf: zipfile.ZipFile,
-    limits: ImportLimits,
-    image_limits: ImageLimits,
-    progress: Progress | None,
-) -> _Plan:
+def _plan(zf: zipfile.ZipFile, limits: ImportLimits) -> _Plan:
+    """Every check that needs no decoding: names, kinds, sizes, the documents. The
+    images are decoded (checked) while they are written, see _write."""
     infos = zf.infolist()
     if len(infos) > limits.max_members:
         raise TooLargeError(f"zip has {len(infos)} members; at most {limits.max_members}")
@@ -227,17 +227,6 @@ def _plan(
         wanted = set(referenced_blobs(manifest))
         blobs = {k: v for k, v in blobs.items() if k in wanted}
 
-    cap = min(limits.max_member_bytes, image_limits.max_bytes)
-    total = 2 * len(blobs)
-    for done, (_blob, info) in enumerate(sorted(blobs.items()), 1):
-        data = _read_member(zf, info, cap)
-        try:
-            imaging.inspect_image(data, image_limits)
-        except PoolProfilesError as exc:
-            raise type(exc)(f"zip member {info.filename!r}: {exc.message}", code=exc.code) from exc
-        del data
-        if progress:
-            progress(done, total)
     return _Plan(meta_name, manifest, blobs)
 
 
@@ -253,6 +242,29 @@ def _choose_name(name: str | None, meta_name: str | None) -> str:
     return FALLBACK_NAME
 
 
+def _check(name: str, data: bytes, limits: ImageLimits, thumb: bool) -> bytes | None:
+    """Decode (check) one member; its thumbnail from that decode when `thumb`."""
+    try:
+        if not thumb:
+            imaging.inspect_image(data, limits)
+            return None
+        return imaging.ingest_image(data, limits, convert=False).thumb
+    except PoolProfilesError as exc:
+        raise type(exc)(f"zip member {name!r}: {exc.message}", code=exc.code) from exc
+
+
+def _slot_images(plan: _Plan) -> set[str]:
+    """The blobs that get a thumbnail: slot images (masks have none). Without a
+    manifest the pool is rebuilt from its blobs, where mask names say what they are."""
+    if plan.manifest is not None:
+        return {slot["image"] for slot in plan.manifest.get("slots") or []}
+    return {b for b in plan.blobs if not MASK_NAME.match(b)}
+
+
+def _workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
 def _write(
     store: Store,
     zf: zipfile.ZipFile,
@@ -261,25 +273,58 @@ def _write(
     name: str,
     progress: Progress | None,
     stage: Stage,
+    image_limits: ImageLimits,
+    limits: ImportLimits,
 ) -> Profile:
-    total = 2 * len(plan.blobs)
-    for done, (blob, info) in enumerate(sorted(plan.blobs.items()), len(plan.blobs) + 1):
-        with zf.open(info) as src:
-            store.write_stream(pools.blob_key(new_id, blob), iter_file(src))
-        stage.beat()
+    """Write every blob under the staged id while worker threads decode (check) the
+    images and make their thumbnails from that one decode (Pillow releases the GIL);
+    the profile is registered only once every image has decoded. A bad image fails
+    the import, whose caller then removes the staged id."""
+    cap = min(limits.max_member_bytes, image_limits.max_bytes)
+    total = 2 * len(plan.blobs)  # each blob is written and checked
+    done = 0
+    pending: collections.deque[tuple[str, concurrent.futures.Future[bytes | None]]]
+    pending = collections.deque()
+    workers = _workers()
+    images = _slot_images(plan)
+
+    def step() -> None:
+        nonlocal done
+        done += 1
         if progress:
             progress(done, total)
+
+    def collect(block: bool) -> None:
+        while pending and (block or pending[0][1].done()):
+            blob, future = pending.popleft()
+            thumb = future.result()  # raises the image's ValidationError
+            if thumb is not None:
+                store.write_bytes(pools.thumb_key(new_id, blob), thumb)
+            step()
+
+    with concurrent.futures.ThreadPoolExecutor(workers, "pool-import") as pool:
+        try:
+            for blob, info in sorted(plan.blobs.items()):
+                data = _read_member(zf, info, cap)
+                pending.append(
+                    (blob, pool.submit(_check, info.filename, data, image_limits, blob in images))
+                )
+                store.write_stream(pools.blob_key(new_id, blob), (data,))
+                del data
+                stage.beat()
+                step()
+                # Bounded: at most two members per worker in memory at once.
+                while len(pending) > 2 * workers:
+                    collect(block=True)
+                collect(block=False)
+            collect(block=True)
+        finally:
+            for _blob, future in pending:
+                future.cancel()
     if plan.manifest is not None:
         data = json.dumps(plan.manifest, indent=2, ensure_ascii=False).encode("utf-8")
         store.write_bytes(f"{new_id}/{pools.MANIFEST}", data)
-    manifest = pools.read_manifest(store, new_id)
-    for blob in dict.fromkeys(slot["image"] for slot in manifest.get("slots") or []):
-        # Thumbnails are a cache: a failure here must not fail the import.
-        try:
-            pools.thumbnail(store, new_id, blob)
-        except PoolProfilesError as exc:
-            log.warning("import: no thumbnail for %s: %s", blob, exc)
-        stage.beat()
+    stage.beat()
     return registry.register_profile(store, new_id, name)
 
 
@@ -324,7 +369,7 @@ def import_zip(
         f = _open_source(source, stack, limits)
         try:
             zf = stack.enter_context(zipfile.ZipFile(f))
-            plan = _plan(zf, limits, image_limits, progress)
+            plan = _plan(zf, limits)
         except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
             raise ValidationError(f"not a valid zip file: {exc}", code="bad_zip") from exc
         final_name = _choose_name(name, plan.meta_name)
@@ -333,7 +378,9 @@ def import_zip(
             # The marker first: an import cut short (kill -9, a store failing even
             # the clean-up below) is recognisable as one, never taken for a pool.
             stage = Stage.begin(store, new_id, "import")
-            entry = _write(store, zf, plan, new_id, final_name, progress, stage)
+            entry = _write(
+                store, zf, plan, new_id, final_name, progress, stage, image_limits, limits
+            )
         except BaseException as exc:
             with contextlib.suppress(Exception):
                 store.delete_tree(new_id)
