@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .blobs import MANIFEST
+from .blobs import MANIFEST, copy_pool_objects
 from .errors import ConflictError
 from .ids import check_id
 from .store import Store
@@ -64,8 +64,7 @@ def copy_pool(store: Store, source: str, target: str) -> dict[str, Any]:
         raise ConflictError(f"pool {target!r} is not empty", code="target_not_empty")
     manifest, keys = _snapshot(store, source)
     try:
-        for key in keys:
-            store.copy(key, target + key[len(source) :])
+        copy_pool_objects(store, keys, source, target)
         if manifest is not None:
             store.write_bytes(f"{target}/{MANIFEST}", manifest)
     except FileNotFoundError as exc:

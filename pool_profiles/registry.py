@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from .blobs import copy_pool_objects
 from .documents import BadShape, read_document, update_document
 from .errors import ConflictError, NotFoundError
 from .ids import ID_PATTERN, NAME_MAX, check_id, clean_name, new_id, same_name
@@ -180,13 +181,15 @@ def duplicate_profile(
     """Copy images, masks, labels, thumbnails (server-side copy where possible)."""
     check_id(src_id, "profile id")
     name = clean_name(name)
-    pid = new_id() if pid is None else check_id(pid, "profile id")
+    given = pid is not None
+    pid = check_id(pid, "profile id") if pid is not None else new_id()
     entries = _load(store)
     if _find(entries, src_id) is None:
         raise NotFoundError(f"no profile with id {src_id!r}")
     if _name_holder(entries, name) is not None:
         raise _taken(name)  # fail before copying anything
-    if _find(entries, pid) is not None or store.walk(pid):
+    # A fresh random id holds nothing: only a given one needs the (listing) check.
+    if _find(entries, pid) is not None or (given and store.walk(pid)):
         raise ConflictError(f"id {pid!r} is already in use", code="id_taken")
 
     # Snapshot the manifest first: blobs are written before a manifest names them, so
@@ -197,7 +200,8 @@ def duplicate_profile(
         if manifest is not None:
             # Refused like list/add/export: a copy would spread the damage.
             check_manifest(store, src_id, manifest)
-        keys = [k for k in store.walk(src_id) if _copied(k)]
+        # The manifest is written from this snapshot below, not copied.
+        keys = [k for k in store.walk(src_id) if _copied(k) and k != f"{src_id}/{_MANIFEST}"]
         if _names_listed(manifest, src_id, keys):
             break
     else:
@@ -207,8 +211,7 @@ def duplicate_profile(
     entry: Profile = {"id": pid, "name": name, "created": _now(ts)}
     try:
         stage = Stage.begin(store, pid, "duplicate")  # a copy cut short is recognisable
-        for key in keys:
-            store.copy(key, pid + key[len(src_id) :])
+        copy_pool_objects(store, keys, src_id, pid)
         if manifest is not None:
             store.write_bytes(f"{pid}/{_MANIFEST}", manifest)
 

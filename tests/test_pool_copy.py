@@ -86,16 +86,18 @@ def test_copy_onto_itself_and_bad_ids_are_refused(store):
 def test_a_failing_copy_leaves_no_partial_target(store, monkeypatch):
     pools.add_image(store, "src", png())
     pools.add_image(store, "src", png((0, 9, 0)))
-    real = store.copy
+    real = store.copy_objects
     calls = []
 
-    def flaky(src: str, dst: str) -> None:
-        calls.append(src)
-        if len(calls) == 2:
-            raise OSError("backend went away")
-        real(src, dst)
+    def flaky(pairs, **kw) -> int:
+        for pair in pairs:  # the second object fails, after the first was copied
+            calls.append(pair)
+            if len(calls) == 2:
+                raise OSError("backend went away")
+            real([pair], **kw)
+        return len(calls)
 
-    monkeypatch.setattr(store, "copy", flaky)
+    monkeypatch.setattr(store, "copy_objects", flaky)
     with pytest.raises(OSError):
         pool_copy.copy_pool(store, "src", "dst")
     monkeypatch.undo()

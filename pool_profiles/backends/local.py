@@ -84,6 +84,46 @@ class LocalStore(Store):
         with _staged(dst) as tmp:
             shutil.copyfile(src, tmp)
 
+    def _copy_objects(self, pairs: list[tuple[str, str]], immutable: bool) -> None:
+        folders: set[str] = set()
+        for src, dst in pairs:
+            folder = os.path.dirname(dst)
+            if folder not in folders:
+                os.makedirs(folder, exist_ok=True)
+                folders.add(folder)
+            if not (immutable and self._linked(src, dst)):
+                self._copy(src, dst)
+
+    def _linked(self, src: str, dst: str) -> bool:
+        """Hard-link `dst` to `src`: no bytes copied, and safe because every write of
+        this store replaces the file (a new inode), so neither name can change the other's
+        bytes. False where links fail (another device, a filesystem without them, the
+        link count at its maximum): the caller copies instead."""
+        try:
+            os.link(src, dst)
+            return True
+        except FileExistsError:
+            pass  # replace it, atomically for readers, as a copy would
+        except FileNotFoundError:
+            if not os.path.exists(src):
+                raise
+            return False
+        except OSError:
+            return False
+        tmp = _tmp_name(dst)
+        try:
+            os.link(src, tmp)
+            _replace(tmp, dst)
+            return True
+        except FileNotFoundError:
+            _remove_quietly(tmp)
+            if not os.path.exists(src):
+                raise
+            return False
+        except OSError:
+            _remove_quietly(tmp)
+            return False
+
     def _cas_lock(self, path: str) -> FileLock:  # across processes, not only threads
         digest = hashlib.sha1(self._rel(path).encode()).hexdigest()[:24]
         lock_dir = os.path.join(self.root, LOCK_DIR)

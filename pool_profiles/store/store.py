@@ -325,14 +325,31 @@ class Store:
     def _copy(self, src: str, dst: str) -> None:
         self.fs.copy(src, dst)
 
+    def copy_objects(self, pairs: Iterable[tuple[str, str]], *, immutable: bool = False) -> int:
+        """Copy many objects inside this store, each (source key, target key); returns
+        how many. Backends may copy them concurrently (S3: one CopyObject each) and,
+        when the caller says the sources are `immutable` (no one ever rewrites them in
+        place; this store's own writes always replace an object whole), share storage
+        instead of copying bytes (local disk: hard links). Either way a later write to
+        one key never changes the other. A missing source raises FileNotFoundError;
+        copies already made are the caller's to remove."""
+        checked = [(self.path(src), self.path(dst)) for src, dst in pairs]
+        if checked:
+            first = self._rel(checked[0][0])
+            with self._errors("copy", first if len(checked) == 1 else f"{first} and others"):
+                self._copy_objects(checked, immutable)
+        return len(checked)
+
+    def _copy_objects(self, pairs: list[tuple[str, str]], immutable: bool) -> None:
+        for src, dst in pairs:  # generic: one after another
+            self._copy(src, dst)
+
     def copy_tree(self, src_prefix: str, dst_prefix: str) -> int:
         """Copy every object below `src_prefix` to the same place below `dst_prefix`."""
         src_prefix = check_key(src_prefix)
         dst_prefix = check_key(dst_prefix)
         keys = self.walk(src_prefix)
-        for key in keys:
-            self.copy(key, dst_prefix + key[len(src_prefix) :])
-        return len(keys)
+        return self.copy_objects((key, dst_prefix + key[len(src_prefix) :]) for key in keys)
 
     # -- versioned documents -------------------------------------------------
 

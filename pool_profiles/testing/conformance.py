@@ -182,6 +182,46 @@ class StoreConformance:
         assert store.read_bytes("dst/thumbs/a.webp") == b"ttt"
         assert store.read_bytes("src/a.png") == b"aaa"
 
+    @pytest.mark.parametrize("immutable", [False, True])
+    def test_copy_objects(self, store: Store, immutable: bool) -> None:
+        store.write_bytes("co/a.png", b"aaa")
+        store.write_bytes("co/thumbs/a.png.webp", b"ttt")
+        store.write_bytes("co-dst/b.png", b"old")  # an existing target is replaced
+        pairs = [("co/a.png", "co-dst/a.png"), ("co/thumbs/a.png.webp", "co-dst/thumbs/a.png.webp")]
+        pairs.append(("co/a.png", "co-dst/b.png"))
+        assert store.copy_objects(pairs, immutable=immutable) == 3
+        assert store.read_bytes("co-dst/a.png") == b"aaa"
+        assert store.read_bytes("co-dst/b.png") == b"aaa"
+        assert store.read_bytes("co-dst/thumbs/a.png.webp") == b"ttt"
+        assert store.copy_objects([], immutable=immutable) == 0
+
+    @pytest.mark.parametrize("immutable", [False, True])
+    def test_copied_objects_stay_independent(self, store: Store, immutable: bool) -> None:
+        # However a backend shares storage between copies (hard links), a write to
+        # either key replaces that object only.
+        store.write_bytes("ind/a.png", b"one")
+        store.copy_objects([("ind/a.png", "ind2/a.png")], immutable=immutable)
+        store.write_bytes("ind2/a.png", b"changed copy")
+        assert store.read_bytes("ind/a.png") == b"one"
+        store.write_stream("ind/a.png", iter([b"changed ", b"source"]))
+        assert store.read_bytes("ind2/a.png") == b"changed copy"
+        store.copy_objects([("ind/a.png", "ind3/a.png")], immutable=immutable)
+        store.delete("ind/a.png")
+        assert store.read_bytes("ind3/a.png") == b"changed source"
+        v = store.write_if("ind3/a.png", b"cas", store.read_versioned("ind3/a.png").version)
+        assert v and store.read_bytes("ind3/a.png") == b"cas"
+        assert store.read_bytes("ind2/a.png") == b"changed copy"
+
+    def test_copy_objects_of_a_missing_source(self, store: Store) -> None:
+        store.write_bytes("miss/a.png", b"a")
+        for immutable in (False, True):
+            with pytest.raises(FileNotFoundError):
+                store.copy_objects(
+                    [("miss/a.png", "miss2/a.png"), ("miss/gone.png", "miss2/gone.png")],
+                    immutable=immutable,
+                )
+            assert not store.exists("miss2/gone.png")
+
     # -- versioned documents --------------------------------------------------------
 
     def test_conditional_create_and_update(self, store: Store) -> None:
