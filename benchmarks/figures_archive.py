@@ -131,6 +131,8 @@ def _s3_duplicate(suite: Suite, s3: Store, quick: bool) -> None:
     pid = make_profile(s3, "s3-big", images, side)
     keys = s3.walk(pid)
     mb = sum(s3.size(k) for k in keys) / 1e6
+    # The manifest is written from its snapshot (one PUT), every other object copied.
+    objects = [k for k in keys if not k.endswith("/manifest.json")]
     requests: dict[str, int] = {}
     moved: list[int] = []
 
@@ -173,15 +175,21 @@ def _s3_duplicate(suite: Suite, s3: Store, quick: bool) -> None:
     clean()
     copy_calls = per_object.get("CopyObject", 0)
     other = sum(v for k, v in per_object.items() if k != "CopyObject")
-    suite.compare(
-        f"duplicate {mb:.0f} MB, S3 (moto), {len(keys)} objects",
+    figure = suite.compare(
+        f"duplicate {mb:.0f} MB, S3 (moto), {len(objects)} objects",
         dup_ours,
         dup_client,
         setup=clean,
         target=0.2,
         target_text="<= 0.2x client GET+PUT, 1 request/object",
         note=f"{copy_calls} CopyObject + {other} other requests, {through_host} B through host",
-        extra_ok=copy_calls == len(keys) and other <= 8 and through_host <= 64 * 1024,
+        extra_ok=copy_calls == len(objects) and other <= 8 and through_host <= 64 * 1024,
+    )
+    # What bounds the ratio here: the test server answers one request at a time
+    # (LockedMotoServer), so concurrent copies queue; per request it costs:
+    figure.note += (
+        f"; moto: {figure.ours / max(len(objects), 1) * 1e3:.1f} ms per CopyObject, "
+        f"{figure.baseline / max(2 * len(keys), 1) * 1e3:.1f} ms per GET or PUT"
     )
     clean()
     print(json.dumps({"s3_requests": per_object}), file=sys.stderr)
@@ -189,7 +197,7 @@ def _s3_duplicate(suite: Suite, s3: Store, quick: bool) -> None:
 
 def _stalls(suite: Suite, store: Store, pid: str, zip_path: str) -> None:
     """The longest the server's event loop was late while it exported and imported."""
-    app = AppClient(store, port=18543)
+    app = AppClient(store, port=0)  # any free port: another run may hold ours
     worst: dict[str, list[float]] = {"export": [], "import": []}
 
     async def export() -> None:

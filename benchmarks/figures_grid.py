@@ -83,7 +83,7 @@ def run(suite: Suite, tmp: str, quick: bool) -> None:
     names = earlier_pack_pool(root, count, side)
     store = open_store(root)
     thumbs = os.path.join(root, P, "thumbs")
-    app = AppClient(store, port=18542)
+    app = AppClient(store, port=0)  # any free port: another run may hold ours
 
     def decode_all(subset: list[str]) -> None:
         for name in subset:
