@@ -107,6 +107,28 @@ class AppClient:
 
         return self.run(go())
 
+    def get_body(self, path: str) -> bytes:
+        """GET and read the whole answer (unparsed: the route's cost, not the client's)."""
+
+        async def go() -> bytes:
+            resp = await self.client.get(path)
+            body = await resp.read()
+            assert resp.status == 200, body[:500]
+            return body
+
+        return self.run(go())
+
+    def post_body(self, path: str, doc: Any) -> bytes:
+        """POST JSON and read the whole answer, unparsed."""
+
+        async def go() -> bytes:
+            resp = await self.client.post(path, json=doc)
+            body = await resp.read()
+            assert resp.status == 200, body[:500]
+            return body
+
+        return self.run(go())
+
     def close(self) -> None:
         self.run(self.client.close())
         self.loop.close()

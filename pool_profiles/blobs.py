@@ -28,13 +28,13 @@ _DEVICE_NAMES = frozenset(
 
 # Names already found good: every manifest read checks every slot's names, and the
 # same names come back on every read (a str is immutable, so a hit is the same check).
-_GOOD_NAMES: set[str] = set()
-_GOOD_NAMES_MAX = 200_000
+GOOD_NAMES: set[str] = set()
+GOOD_NAMES_MAX = 200_000
 
 
 def check_blob_name(name: object) -> str:
     """A blob name read from a request or any manifest: a plain file name, no path."""
-    if type(name) is str and name in _GOOD_NAMES:
+    if type(name) is str and name in GOOD_NAMES:
         return name
     if (
         not isinstance(name, str)
@@ -44,9 +44,9 @@ def check_blob_name(name: object) -> str:
         or name.split(".", 1)[0].upper() in _DEVICE_NAMES
     ):
         raise ValidationError(f"bad blob name {repr(name)[:80]}", code="bad_blob_name")
-    if len(_GOOD_NAMES) >= _GOOD_NAMES_MAX:
-        _GOOD_NAMES.clear()
-    _GOOD_NAMES.add(name)
+    if len(GOOD_NAMES) >= GOOD_NAMES_MAX:
+        GOOD_NAMES.clear()
+    GOOD_NAMES.add(name)
     return name
 
 

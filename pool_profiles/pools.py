@@ -198,11 +198,20 @@ def add_image(
     # validates, gives the bytes to store and the thumbnail; refuses before any write.
     ingested = ingest_image(data, limits)
     stored, info, thumb = ingested.stored, ingested.info, ingested.thumb
-    seq = current_manifest(store, pool_id)["next_seq"]  # also: a corrupt pool fails here
-    name = new_image_name(seq, info.ext)
     added = time.time() if ts is None else float(ts)
+    named: list[tuple[str, int]] = []  # (blob name, seq), once chosen
 
     def change(doc: Manifest) -> dict[str, Any]:
+        # The manifest this update read gives the blob its seq, and the blob is written
+        # then, before the manifest: one read and one write of the manifest in all, and
+        # a corrupt pool fails before any byte is stored. A retry keeps the same blob.
+        if not named:
+            seq = doc["next_seq"]
+            named.append((new_image_name(seq, info.ext), seq))
+            store.write_bytes(blob_key(pool_id, named[0][0]), stored)
+            if thumb is not None:  # else made lazily, like an earlier-pack pool's
+                store.write_bytes(thumb_key(pool_id, named[0][0]), thumb)
+        name, seq = named[0]
         slots = doc["slots"]
         # A rebuilt manifest (no manifest yet) may already list the blob just written.
         index = next((i for i, s in enumerate(slots) if s["image"] == name), None)
@@ -219,13 +228,13 @@ def add_image(
         holder["doc"] = doc
         return {"index": index, **copy.deepcopy(slots[index])}
 
-    store.write_bytes(blob_key(pool_id, name), stored)
     try:
-        if thumb is not None:  # else made lazily, like an earlier-pack pool's
-            store.write_bytes(thumb_key(pool_id, name), thumb)
-        return update_manifest(store, pool_id, change, must_exist=False, adding=name)
+        return update_manifest(
+            store, pool_id, change, must_exist=False, adding=lambda: named[0][0] if named else None
+        )
     except BaseException:
-        _forget_blob(store, pool_id, name)
+        if named:
+            _forget_blob(store, pool_id, named[0][0])
         raise
 
 

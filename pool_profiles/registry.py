@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from .blobs import copy_pool_objects
-from .documents import BadShape, read_document, update_document
+from .documents import BadShape, parse_document, read_document, update_document
 from .errors import ConflictError, NotFoundError
 from .ids import ID_PATTERN, NAME_MAX, check_id, clean_name, new_id, same_name
 from .manifest import check_manifest
@@ -100,6 +100,11 @@ def _public(entry: Profile) -> Profile:
 def list_profiles(store: Store) -> list[Profile]:
     """All entries (missing registry: []). Corrupt: quarantined copy + CorruptDataError."""
     return [_public(e) for e in _load(store) if _usable(e)]
+
+
+def profiles_in(store: Store, data: bytes) -> list[Profile]:
+    """list_profiles of registry bytes already read (e.g. by a conditional read)."""
+    return [_public(e) for e in parse_document(store, REGISTRY_KEY, data, _check) if _usable(e)]
 
 
 def get_profile(store: Store, pid: str) -> Profile:

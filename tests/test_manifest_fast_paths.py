@@ -10,11 +10,12 @@ import json
 import pytest
 from PIL import Image
 
+from pool_profiles import manifest as manifest_mod
 from pool_profiles import pools
 from pool_profiles.backends import open_store
 from pool_profiles.blobs import check_blob_name
-from pool_profiles.errors import ValidationError
-from pool_profiles.manifest import current_manifest
+from pool_profiles.errors import CorruptDataError, ValidationError
+from pool_profiles.manifest import check_manifest, current_manifest
 from pool_profiles.server.app import make_app
 
 P = "pool1"
@@ -87,15 +88,16 @@ async def test_routes_answer_from_the_manifest_they_wrote(aiohttp_client, store,
     assert listed.pop("exists") is True and listed == body
 
 
-def test_adding_reads_the_manifest_once_more_at_most_as_a_stat(store, monkeypatch):
+def test_adding_reads_and_writes_the_manifest_once(store, monkeypatch):
     pools.add_image(store, P, png())
-    current_manifest(store, P)
+    pools.set_label(store, P, 0, "changed since any cached read")
     calls = count_requests(store, monkeypatch)
     written: dict = {}
     slot = pools.add_image(store, P, png((0, 9, 0)), written=written)
-    assert [c for c in calls if c != "read_if_changed"] == ["read_versioned", "write_if"]
-    assert calls.count("read_if_changed") == 1
+    assert calls == ["read_versioned", "write_if"]
     assert written["doc"]["slots"][slot["index"]]["image"] == slot["image"]
+    # The seq in the blob's name came from the manifest that update read.
+    assert slot["image"].startswith("img_0002_") and written["doc"]["next_seq"] == 3
 
 
 def test_cached_manifest_follows_another_writer(tmp_path):
@@ -140,3 +142,49 @@ def test_blob_names_found_good_do_not_excuse_bad_ones():
         pass
 
     assert check_blob_name(Sneaky("img_0001_ab.png")) == "img_0001_ab.png"
+
+
+def test_a_known_good_manifest_skips_the_name_checks(store, monkeypatch):
+    for i in range(3):
+        pools.add_image(store, P, png((i, 0, 0)))
+    raw = store.read_bytes(f"{P}/manifest.json")
+    checked: list[object] = []
+    real = manifest_mod.check_blob_name
+    monkeypatch.setattr(manifest_mod, "check_blob_name", lambda n: checked.append(n) or real(n))
+    doc = manifest_mod.check_manifest(store, P, raw)
+    assert len(doc["slots"]) == 3 and checked == []  # every name was found good before
+
+
+@pytest.mark.parametrize(
+    "damage, fixed",
+    [
+        ({"added": float("nan")}, {"added": 0}),
+        ({"added": True}, {"added": 0}),
+        ({"added": "yesterday"}, {"added": 0}),
+        ({"label": None}, {"label": ""}),
+        ({"label": 7}, {"label": "7"}),
+        ({"mask": ""}, {"mask": None}),
+    ],
+)
+def test_the_fast_check_hands_odd_slots_to_the_full_one(store, damage, fixed):
+    for i in range(3):
+        pools.add_image(store, P, png((i, 0, 0)))
+    doc = json.loads(store.read_bytes(f"{P}/manifest.json"))
+    doc["slots"][2].update(damage)
+    raw = json.dumps(doc).encode()
+    slot = check_manifest(store, P, raw)["slots"][2]
+    assert {k: slot[k] for k in fixed} == fixed
+
+
+@pytest.mark.parametrize(
+    "bad", ["../../x.png", ["img_0001_ab.png"], {"a": 1}, 5, "CON.png", "img_0001_ab.txt"]
+)
+def test_the_fast_check_never_excuses_a_bad_name(store, bad):
+    for i in range(2):
+        pools.add_image(store, P, png((i, 0, 0)))
+    doc = json.loads(store.read_bytes(f"{P}/manifest.json"))
+    for field in ("image", "mask"):
+        damaged = json.loads(json.dumps(doc))
+        damaged["slots"][1][field] = bad
+        with pytest.raises(CorruptDataError):
+            check_manifest(store, P, json.dumps(damaged).encode())

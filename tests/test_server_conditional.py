@@ -161,3 +161,49 @@ def test_if_none_match_parsing():
     assert not hits('"abd"', tag)
     assert not hits(None, tag)
     assert not hits("", tag)
+
+
+@pytest.mark.asyncio
+async def test_a_full_get_of_an_unchanged_pool_builds_no_view(client, store, monkeypatch):
+    pools.add_image(store, POOL, png())
+    first = await get_pool(client)
+    body = await first.read()
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("an unchanged pool's view is not built again")
+
+    monkeypatch.setattr(pools, "view_of", forbidden)
+    again = await get_pool(client)  # no If-None-Match: a second browser, say
+    assert again.status == 200 and await again.read() == body
+    assert again.headers["ETag"] == first.headers["ETag"]
+
+
+@pytest.mark.asyncio
+async def test_an_unchanged_registry_is_listed_with_one_small_request(client, store, monkeypatch):
+    registry.create_profile(store, "One")
+    first = await client.get("/grid_pool/profiles/list")
+    body = await first.read()
+    calls: list[str] = []
+    for name in ("read_versioned", "read_bytes", "version", "read_if_changed"):
+        real = getattr(store, name)
+
+        def spy(*args, _real=real, _name=name, **kw):
+            calls.append(_name)
+            return _real(*args, **kw)
+
+        monkeypatch.setattr(store, name, spy)
+    again = await client.get("/grid_pool/profiles/list")
+    assert again.status == 200 and await again.read() == body
+    assert calls == ["read_if_changed"]
+    inm = {"If-None-Match": first.headers["ETag"]}
+    assert (await client.get("/grid_pool/profiles/list", headers=inm)).status == 304
+    assert calls == ["read_if_changed"] * 2
+
+
+@pytest.mark.asyncio
+async def test_a_damaged_registry_is_still_reported_by_the_list(client, store):
+    registry.create_profile(store, "One")
+    assert (await client.get("/grid_pool/profiles/list")).status == 200
+    store.write_bytes(registry.REGISTRY_KEY, b'{"profiles": [')
+    resp = await client.get("/grid_pool/profiles/list")
+    assert resp.status >= 400 and (await resp.json())["code"]

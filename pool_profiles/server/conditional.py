@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+import weakref
+from collections import OrderedDict
 from typing import Any
 
 from aiohttp import web
@@ -45,11 +48,48 @@ def _profile_exists(store: Store, pool_id: str) -> bool:
     return True
 
 
-def pool_listing(
-    store: Store, pool_id: str, if_none_match: str | None
-) -> tuple[str, dict[str, Any] | None]:
-    """(etag, view), or (etag, None) when the client's copy is current. The view gets
-    `exists`: False only for an id no pool or profile has (an unknown id, not an
+def encode_body(doc: Any) -> bytes:
+    """A JSON answer, encoded off the event loop: compact (json's C encoder, no
+    spaces) and ASCII-escaped, so any str a document holds (even a lone surrogate read
+    from hand-edited JSON) encodes."""
+    return json.dumps(doc, separators=(",", ":")).encode("ascii")
+
+
+def json_body(body: bytes, *, status: int = 200, headers: Any = None) -> web.Response:
+    """A response for JSON already encoded (encode_body)."""
+    return web.Response(body=body, status=status, headers=headers, content_type="application/json")
+
+
+#: Encoded list answers kept per store, by what they list and the stamp they show: a
+#: full GET of an unchanged pool or registry (a grid opened again, a second browser)
+#: is then a stat and these bytes.
+CACHED_BODIES = 8
+
+_bodies_lock = threading.Lock()
+_bodies: weakref.WeakKeyDictionary[Store, OrderedDict[str, tuple[str, bytes]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _cached_body(store: Store, what: str, etag: str) -> bytes | None:
+    with _bodies_lock:
+        known = _bodies.get(store, {}).get(what)
+    return known[1] if known is not None and known[0] == etag else None
+
+
+def _keep_body(store: Store, what: str, etag: str, body: bytes) -> bytes:
+    with _bodies_lock:
+        bodies = _bodies.setdefault(store, OrderedDict())
+        bodies[what] = (etag, body)
+        bodies.move_to_end(what)
+        while len(bodies) > CACHED_BODIES:
+            bodies.popitem(last=False)
+    return body
+
+
+def pool_listing(store: Store, pool_id: str, if_none_match: str | None) -> tuple[str, bytes | None]:
+    """(etag, encoded view), or (etag, None) when the client's copy is current. The view
+    gets `exists`: False only for an id no pool or profile has (an unknown id, not an
     empty pool)."""
     # The manifest's stamp (a stat, a conditional GET) tags it; unchanged, it is not
     # read again, and the view is built from the manifest already parsed.
@@ -58,6 +98,9 @@ def pool_listing(
         etag = _tag("pool", version)
         if hits(if_none_match, etag):
             return etag, None
+        body = _cached_body(store, "pool:" + pool_id, etag)
+        if body is not None:
+            return etag, body
     view = pools.view_of(pool_id, manifest)
     # A pool without manifest is empty or an earlier-pack folder rebuilt from blobs.
     view["exists"] = version is not None or view["count"] > 0 or _profile_exists(store, pool_id)
@@ -65,27 +108,37 @@ def pool_listing(
         etag = _tag_of("pool-nomanifest", view)
         if hits(if_none_match, etag):
             return etag, None
-    return etag, view
+        return etag, encode_body(view)
+    return etag, _keep_body(store, "pool:" + pool_id, etag, encode_body(view))
 
 
-def profiles_listing(store: Store, if_none_match: str | None) -> tuple[str, dict[str, Any] | None]:
-    """(etag, {"profiles": [...]}), or (etag, None) when the client's copy is current."""
-    version = store.version(registry.REGISTRY_KEY)
-    if version is not None:
-        etag = _tag("profiles", version)
-        if hits(if_none_match, etag):
-            return etag, None
-    listing = {"profiles": registry.list_profiles(store)}
-    if version is None:
+def profiles_listing(store: Store, if_none_match: str | None) -> tuple[str, bytes | None]:
+    """(etag, encoded {"profiles": [...]}), or (etag, None) when the client's copy is
+    current. One small request (a stat, a conditional GET) when the registry is
+    unchanged since this process last read it; else one read."""
+    with _bodies_lock:
+        known = _bodies.get(store, {}).get("profiles")
+    cur = store.read_if_changed(registry.REGISTRY_KEY, known[0] if known else None)
+    if cur is None:
+        assert known is not None
+        stamp, body = known
+        etag = _tag("profiles", stamp)
+        return etag, None if hits(if_none_match, etag) else body
+    if cur.data is None or cur.version is None:  # no registry (yet)
+        listing: dict[str, Any] = {"profiles": []}
         etag = _tag_of("profiles-none", listing)
-        if hits(if_none_match, etag):
-            return etag, None
-    return etag, listing
+        return etag, None if hits(if_none_match, etag) else encode_body(listing)
+    etag = _tag("profiles", cur.version)
+    # Parsed and checked even for a 304: a damaged registry is reported, not hidden.
+    body = encode_body({"profiles": registry.profiles_in(store, cur.data)})
+    _keep_body(store, "profiles", cur.version, body)  # kept by stamp, not by tag
+    return etag, None if hits(if_none_match, etag) else body
 
 
-def conditional_json(doc: dict[str, Any] | None, etag: str) -> web.Response:
-    """200 with the document, or 304 (doc None); never cached without revalidation."""
+def conditional_json(body: bytes | None, etag: str) -> web.Response:
+    """200 with the encoded document, or 304 (body None); never cached without
+    revalidation."""
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
-    if doc is None:
+    if body is None:
         return web.Response(status=304, headers=headers)
-    return web.json_response(doc, headers=headers)
+    return json_body(body, headers=headers)

@@ -12,7 +12,7 @@ from aiohttp import web
 from .. import ids, imaging, pool_copy, pools
 from ..errors import NotFoundError, StorageError
 from ..store import Store
-from .conditional import conditional_json, pool_listing
+from .conditional import conditional_json, encode_body, json_body, pool_listing
 from .context import Context
 from .errors import BadRequest, json_error, json_errors
 from .params import get_id, get_index, get_order, get_text, query_id, to_index
@@ -21,23 +21,25 @@ from .uploads import read_form, read_json
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _then_view(change: Callable[..., Any]) -> Callable[..., dict[str, Any]]:
-    """Run a pool change, then answer with the manifest it wrote (not read again)."""
+def _then_view(change: Callable[..., Any]) -> Callable[..., bytes]:
+    """Run a pool change, then answer with the manifest it wrote (not read again),
+    encoded in the worker thread too (10,000 slots: ~20 ms the event loop is spared)."""
 
-    def run(store: Store, pool_id: str, *args: Any) -> dict[str, Any]:
-        return pools.view_of(pool_id, change(store, pool_id, *args))
+    def run(store: Store, pool_id: str, *args: Any) -> bytes:
+        return encode_body(pools.view_of(pool_id, change(store, pool_id, *args)))
 
     return run
 
 
-def _add(store: Store, pool_id: str, data: bytes, label: str | None, limits: Any) -> dict:
+def _add(store: Store, pool_id: str, data: bytes, label: str | None, limits: Any) -> bytes:
     written: dict[str, Any] = {}
     slot = pools.add_image(store, pool_id, data, label=label, limits=limits, written=written)
-    return {**pools.view_of(pool_id, written["doc"]), "slot": slot}
+    return encode_body({**pools.view_of(pool_id, written["doc"]), "slot": slot})
 
 
-def _set_mask(store: Store, pool_id: str, index: int, mask: bytes | None, limits: Any) -> dict:
-    return pools.view_of(pool_id, pools.set_mask(store, pool_id, index, mask, limits=limits))
+def _set_mask(store: Store, pool_id: str, index: int, mask: bytes | None, limits: Any) -> bytes:
+    written = pools.set_mask(store, pool_id, index, mask, limits=limits)
+    return encode_body(pools.view_of(pool_id, written))
 
 
 def _stage(store: Store, pool_id: str, index: int, stage_image: Any) -> dict[str, Any]:
@@ -70,7 +72,7 @@ def _stage(store: Store, pool_id: str, index: int, stage_image: Any) -> dict[str
 
 def add_pool_routes(routes: web.RouteTableDef, ctx: Context) -> None:
     async def json_op(request: web.Request, change: Callable[..., Any], *fields: Any) -> Any:
-        return web.json_response(await ctx.run(_then_view(change), *fields))
+        return json_body(await ctx.run(_then_view(change), *fields))
 
     @routes.get("/grid_pool/list")
     @json_errors
@@ -91,7 +93,7 @@ def add_pool_routes(routes: web.RouteTableDef, ctx: Context) -> None:
             raise BadRequest("missing file field 'image'")
         label = ids.clean_label(form.text.get("label")) or None
         view = await ctx.run(_add, pool_id, form.files["image"], label, ctx.limits.images())
-        return web.json_response(view)
+        return json_body(view)
 
     @routes.post("/grid_pool/remove")
     @json_errors
@@ -139,7 +141,7 @@ def add_pool_routes(routes: web.RouteTableDef, ctx: Context) -> None:
             raise BadRequest("send either a 'mask' image or clear=true")
         mask = form.files.get("mask")
         view = await ctx.run(_set_mask, pool_id, index, mask, ctx.limits.images())
-        return web.json_response(view)
+        return json_body(view)
 
     @routes.post("/grid_pool/copy")
     @json_errors
@@ -148,11 +150,11 @@ def add_pool_routes(routes: web.RouteTableDef, ctx: Context) -> None:
         body = await read_json(request, ctx.limits.max_json_bytes)
         source, target = get_id(body, "source"), get_id(body, "target")
 
-        def run(store: Store) -> dict[str, Any]:
+        def run(store: Store) -> bytes:
             pool_copy.copy_pool(store, source, target)
-            return pools.pool_view(store, target)
+            return encode_body(pools.pool_view(store, target))
 
-        return web.json_response(await ctx.run(run))
+        return json_body(await ctx.run(run))
 
     @routes.post("/grid_pool/stage_for_mask")
     @json_errors
