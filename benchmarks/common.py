@@ -15,7 +15,7 @@ from PIL import Image
 from pool_profiles.server.app import make_app
 from pool_profiles.store import Store
 
-BENCH_PORT = 18540  # this suite's own port range starts here
+BENCH_PORT = 18540  # kept for callers that want a fixed port; the default is any free one
 
 
 def photo_like(width: int, height: int, seed: int, mode: str = "RGB") -> Image.Image:
@@ -82,7 +82,7 @@ def dir_size(path: str) -> int:
 class AppClient:
     """Our aiohttp app on 127.0.0.1, driven from synchronous benchmark code."""
 
-    def __init__(self, store: Store, port: int = BENCH_PORT) -> None:
+    def __init__(self, store: Store, port: int | None = None) -> None:
         self.loop = asyncio.new_event_loop()
         self.server = TestServer(make_app(store), host="127.0.0.1", port=port)
         self.client = TestClient(self.server, loop=self.loop)

@@ -124,7 +124,7 @@ def _profiles(suite: Suite, tmp: str, count: int) -> None:
     assert len(registry.list_profiles(store)) == count
     path = store.local_path("profiles.json")
     assert path is not None
-    app = AppClient(store, port=18541)
+    app = AppClient(store)
     try:
         assert len(app.get_json("/grid_pool/profiles/list")["profiles"]) == count
         suite.compare(

@@ -108,11 +108,20 @@ def _revisit(suite: Suite, local: Store, names: list[str]) -> None:
         _run(local, 0)
         _run(local, 1)
 
+    hits: list[bool] = []
+
+    def revisit() -> None:
+        tensors = runtime.tensor_cache()
+        before = (tensors.hits, tensors.misses)
+        _run(local, 0)
+        hits.append(tensors.hits > before[0] and tensors.misses == before[1])
+
     suite.compare(
         "revisit a slot (A->B->A)",
-        lambda: _run(local, 0),
+        revisit,
         lambda: load_image_path(path),
         setup=a_then_b,
         target=0.1,
-        target_text="<= 0.1x LoadImage path",
+        target_text="<= 0.1x LoadImage path, from the tensor cache",
+        after=lambda: (all(hits), f"tensor cache hit in {sum(hits)} of {len(hits)} revisits"),
     )

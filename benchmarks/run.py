@@ -36,7 +36,7 @@ def _s3_store():  # noqa: ANN202 - the Store and the server that must be stopped
     from pool_profiles.testing.moto_server import LockedMotoServer, create_bucket, s3_options
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
-    server = LockedMotoServer(port=18550)
+    server = LockedMotoServer()  # any free port: two runs at once must not collide
     server.start()
     create_bucket(server.endpoint, "bench")
     store = open_store(f"s3://bench/{uuid.uuid4().hex[:8]}", s3_options(server.endpoint))
