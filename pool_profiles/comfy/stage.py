@@ -3,6 +3,7 @@ folders, so the image (from any backend) is copied into input/grid_pool_mask_sta
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import time
@@ -54,7 +55,9 @@ def stage_image(data: bytes, filename: str, *, directory: str | None = None) -> 
                 f.write(data)
             os.replace(tmp, path)
         finally:
-            if os.path.exists(tmp):
+            # Never a half-written copy (a full disk fails mid-write); a removal that
+            # fails too must not hide the write's own error.
+            with contextlib.suppress(OSError):
                 os.remove(tmp)
     now = time.time()
     os.utime(path, (now, now))

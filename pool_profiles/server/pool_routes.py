@@ -57,7 +57,15 @@ def _stage(store: Store, pool_id: str, index: int, stage_image: Any) -> dict[str
             data, pools.read_blob(store, pool_id, pools.check_blob_name(mask))
         )
         image = os.path.splitext(image)[0] + ".png"
-    staged = stage_image(data, f"grid_pool_{pool_id}_{image}")
+    try:
+        staged = stage_image(data, f"grid_pool_{pool_id}_{image}")
+    except OSError as exc:  # ComfyUI's input folder: disk full, no permission
+        # The reason, not the path: the browser needs no server paths.
+        reason = exc.strerror or type(exc).__name__
+        raise StorageError(
+            f"could not stage slot {index} of pool {pool_id} for the MaskEditor: {reason}",
+            code="stage_failed",
+        ) from exc
     if not isinstance(staged, dict) or not isinstance(staged.get("name"), str):
         raise StorageError("the MaskEditor stager returned no file name", code="stage_failed")
     return {
