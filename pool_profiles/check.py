@@ -3,8 +3,8 @@ hand edits leave in a store.
 
 Checks: the registry parses; every pool's manifest parses and names blobs that exist;
 orphaned blobs (written, never referenced: an add that died between blob and manifest
-write) and leftover temp files; missing thumbnails; imports that never finished (their
-staging marker is still there and no registry entry names them).
+write) and leftover temp files; missing thumbnails; imports and copies that never
+finished (their staging marker is still there and their commit never came).
 
 Repair is conservative: orphans and temp files are deleted only when older than a
 grace period (an add in flight writes its blob before its manifest), slots whose image
@@ -291,6 +291,14 @@ def _check_pool(
                 issue.repaired = True
 
 
+_STAGE_LABELS = {
+    staging.IMPORT: "an import",
+    staging.DUPLICATE: "a duplicate",
+    staging.COPY: "a copy from another store",
+    staging.POOL_COPY: "a pool node's copy",
+}
+
+
 def _check_stage(
     store: Store,
     pid: str,
@@ -301,35 +309,50 @@ def _check_stage(
     now: float,
     grace: float,
 ) -> bool:
-    """A staging marker (see staging.py). Unregistered: an import that never finished,
-    removed whole by repair once the marker is older than the grace period (a live
-    import rewrites it every minute). Registered: the import finished but its marker
-    stayed; only the marker goes. True when `pid` is an unfinished import."""
+    """A staging marker (see staging.py). An unfinished stage (an import or copy whose
+    commit never came) is removed whole by repair once the marker is older than the
+    grace period (a live stage rewrites it every minute). A finished one whose marker
+    stayed: only the marker goes. Finished means registered for a profile, and for a
+    node pool's copy (never registered) that its manifest, written last, is there.
+    True when `pid` is an unfinished stage."""
     marker = next((i for i in items if i.name == staging.MARKER and not i.is_dir), None)
     if marker is None:
         return False
     key = staging.marker_key(pid)
-    if registered:
+    what = staging.read_stage(store, pid)
+    label = _STAGE_LABELS.get(what or "", "an import")
+    node_copy = what == staging.POOL_COPY
+    manifest_there = any(i.name == pools.MANIFEST and not i.is_dir for i in items)
+    if manifest_there if node_copy else registered:
         issue = report.add(
-            "stage_marker", pid, key, f"{key} remains from an import that finished", WARNING
+            "stage_marker", pid, key, f"{key} remains from {label} that finished", WARNING
         )
         if repair:
             store.delete(key)
             issue.repaired = True
         return False
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(marker.mtime or now))
+    kind = "unfinished_copy" if what in staging.COPIES else "unfinished_import"
     issue = report.add(
-        "unfinished_import",
+        kind,
         pid,
         pid,
-        f"{pid} holds an import that never finished (marker written {when}); "
-        "it is not a profile and no node uses it",
+        f"{pid} holds {label} that never finished (marker written {when}); "
+        + ("no node uses it" if node_copy else "it is not a profile and no node uses it"),
         WARNING,
     )
-    # A corrupt registry names nobody: then every stage might be a profile. Keep them.
-    registry_ok = not any(i.kind == "registry_corrupt" for i in report.issues)
     old = _old_enough(marker, now, grace)
-    if repair and registry_ok and old and not _registered_now(store, pid):
+    if node_copy:
+        # The registry has no say; ask again right before deleting whether the copy
+        # just finished (its manifest) or a node adopted the pool (any change writes one).
+        safe = not store.exists(f"{pid}/{pools.MANIFEST}")
+    else:
+        # A corrupt registry names nobody: then every stage might be a profile. Keep them.
+        registry_ok = not any(i.kind == "registry_corrupt" for i in report.issues)
+        safe = registry_ok and not _registered_now(store, pid)
+    if repair and old and safe:
+        # A registered profile a pool was being copied into keeps its entry: it is
+        # empty again, as before the copy.
         store.delete_tree(pid)
         issue.repaired = True
         issue.message += "; removed"

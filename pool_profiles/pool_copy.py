@@ -3,16 +3,20 @@
 Blobs are immutable (a change writes a new name), so the copy shares nothing mutable
 with the source: every object is copied inside the store (server-side where the backend
 can), then the manifest snapshot is written last, so a reader of the target sees either
-nothing or a complete pool."""
+nothing or a complete pool. The copy is staged (staging.POOL_COPY): its marker goes
+first and is removed last, so a copy a crash or a failing store cut short is found by
+`check` and removed by `--repair`, never taken for the node's own pool."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
 from .blobs import MANIFEST, copy_pool_objects
-from .errors import ConflictError
+from .errors import ConflictError, PoolProfilesError
 from .ids import check_id
+from .staging import MARKER, POOL_COPY, Stage
 from .store import Store
 
 _ATTEMPTS = 5
@@ -43,12 +47,21 @@ def _snapshot(store: Store, source: str) -> tuple[bytes | None, list[str]]:
     # between; then take both again.
     for _attempt in range(_ATTEMPTS):
         manifest = store.read_versioned(f"{source}/{MANIFEST}").data
-        keys = [k for k in store.walk(source) if k != f"{source}/{MANIFEST}"]
+        # Not a marker an earlier crash left in the source: the copy has its own.
+        skip = (f"{source}/{MANIFEST}", f"{source}/{MARKER}")
+        keys = [k for k in store.walk(source) if k not in skip]
         if _names_listed(manifest, source, keys):
             return manifest, keys
     raise ConflictError(
         f"pool {source!r} keeps changing while being copied; try again", code="conflict"
     )
+
+
+def _discard(store: Store, target: str) -> None:
+    """Remove a failed copy. When the store fails that too, the copy's marker says what
+    is left (check reports it), and the caller hears the first error, not this one."""
+    with contextlib.suppress(PoolProfilesError):
+        store.delete_tree(target)
 
 
 def copy_pool(store: Store, source: str, target: str) -> dict[str, Any]:
@@ -63,16 +76,21 @@ def copy_pool(store: Store, source: str, target: str) -> dict[str, Any]:
     if store.walk(target):
         raise ConflictError(f"pool {target!r} is not empty", code="target_not_empty")
     manifest, keys = _snapshot(store, source)
+    if manifest is None and not keys:
+        return {"source": source, "target": target, "copied": 0}  # nothing to stage
     try:
+        stage = Stage.begin(store, target, POOL_COPY)
         copy_pool_objects(store, keys, source, target)
         if manifest is not None:
             store.write_bytes(f"{target}/{MANIFEST}", manifest)
+        # No registry entry says a node pool is complete: removing the marker does.
+        stage.commit(required=True)
     except FileNotFoundError as exc:
-        store.delete_tree(target)
+        _discard(store, target)
         raise ConflictError(
             f"pool {source!r} changed while being copied; try again", code="conflict"
         ) from exc
     except BaseException:
-        store.delete_tree(target)  # leave nothing behind
+        _discard(store, target)  # leave nothing behind
         raise
     return {"source": source, "target": target, "copied": len(keys) + (manifest is not None)}

@@ -1,8 +1,12 @@
-"""Staged pools: data written under a fresh id before its registry entry exists (an
-import, a duplicate). A marker object is written first and removed once the entry is
-registered, so a stage a crash or a failing store left behind is recognisable:
-`check` reports it and `--repair` removes it after the grace period. A node's own
-pool never has a marker, so the two are never confused."""
+"""Staged pools: data written under a fresh id before it is complete (an import, a
+duplicate, a copy from another store, a pasted pool node's copy). A marker object is
+written first and removed at commit, so a stage a crash or a failing store left
+behind is recognisable: `check` reports it and `--repair` removes it after the grace
+period. A node's own pool never has a marker, so the two are never confused.
+
+Commit is the registry entry for profiles (IMPORT, DUPLICATE, COPY). A node pool's
+copy (POOL_COPY) has no entry: its manifest, written last, says it is complete, and
+removing the marker is its commit."""
 
 from __future__ import annotations
 
@@ -23,9 +27,24 @@ MARKER = "importing.json"
 #: A long stage rewrites its marker this often, so a live one never looks stale.
 HEARTBEAT_SECONDS = 60.0
 
+# What a marker stages (its "stage" field).
+IMPORT, DUPLICATE, COPY, POOL_COPY = "import", "duplicate", "copy", "pool copy"
+COPIES = frozenset({DUPLICATE, COPY, POOL_COPY})
+
 
 def marker_key(pool_id: str) -> str:
     return f"{check_id(pool_id, 'pool id')}/{MARKER}"
+
+
+def read_stage(store: Store, pool_id: str) -> str | None:
+    """What the marker of `pool_id` stages (IMPORT, POOL_COPY, ...); None when it is
+    missing or unreadable."""
+    try:
+        doc = json.loads(store.read_bytes(marker_key(pool_id)).decode("utf-8"))
+    except (FileNotFoundError, PoolProfilesError, UnicodeDecodeError, ValueError):
+        return None
+    what = doc.get("stage") if isinstance(doc, dict) else None
+    return what if isinstance(what, str) else None
 
 
 class Stage:
@@ -58,9 +77,13 @@ class Stage:
         if self._clock() - self._written >= HEARTBEAT_SECONDS:
             self._write()
 
-    def commit(self) -> None:
-        """The entry is registered: the data is a profile now, the marker goes."""
+    def commit(self, *, required: bool = False) -> None:
+        """The stage is complete (its entry registered): the marker goes. A marker that
+        cannot be removed is harmless where the registry says the stage finished (check
+        removes it); with `required` (a node pool's copy) its error propagates."""
         try:
             self.store.delete(marker_key(self.pool_id))
-        except PoolProfilesError as exc:  # harmless: check removes a committed marker
+        except PoolProfilesError as exc:
+            if required:
+                raise
             log.warning("pool-profiles: could not remove %s: %s", marker_key(self.pool_id), exc)

@@ -2,7 +2,10 @@
 
 Blobs are streamed in chunks, never held whole. The manifest is written after every
 blob it names and the registry entry last, so readers of the destination never see
-a profile whose images are not there yet; a failed copy deletes what it wrote."""
+a profile whose images are not there yet; a failed copy deletes what it wrote. A new
+profile is staged (staging.COPY: a marker first, removed once it is registered), so a
+copy cut short where even that clean-up fails (kill -9, a store going away) is found
+by `check` and removed by `--repair`, never taken for a node's own pool."""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from .errors import ConflictError, NotFoundError
 from .ids import check_id, new_id
 from .manifest import check_manifest
 from .registry import Profile
+from .staging import COPY, Stage
 from .store import Store
 
 log = logging.getLogger("pool_profiles.transfer")
@@ -180,11 +184,18 @@ def copy_profiles(
             continue
         target = _target_id(dst, job.entry["id"], taken)
         try:
-            copied.append(_copy_one(src, dst, job, target, tick))
+            stage = Stage.begin(dst, target, COPY)  # before any byte of the profile
+
+            def beat(stage: Stage = stage) -> None:
+                tick()
+                stage.beat()  # a long copy's marker stays fresh: check leaves it alone
+
+            copied.append(_copy_one(src, dst, job, target, beat))
         except BaseException:
             with contextlib.suppress(Exception):
                 dst.delete_tree(target)  # nothing half-copied stays behind
             raise
+        stage.commit()
         taken.add(target)
     if progress and total == 0:
         progress(0, 0)

@@ -48,12 +48,12 @@ def unregistered_dirs(store) -> list[str]:
     return [e.name for e in store.listdir("") if e.is_dir and e.name not in known]
 
 
-def assert_stage_found_and_removed(store, stage_id: str) -> None:
+def assert_stage_found_and_removed(store, stage_id: str, kind: str = "unfinished_import") -> None:
     report = check.check_store(store)
-    found = [i for i in report.issues if i.kind == "unfinished_import"]
+    found = [i for i in report.issues if i.kind == kind]
     assert [i.id for i in found] == [stage_id] and not report.ok
     # Not a pool: no thumbnails remade, no orphans, nothing counted.
-    assert not [i for i in report.issues if i.id == stage_id and i.kind != "unfinished_import"]
+    assert not [i for i in report.issues if i.id == stage_id and i.kind != kind]
     # Young: it may be an import in flight, so repair leaves it.
     report = check.check_store(store, repair=True)
     assert store.exists(staging.marker_key(stage_id)) and not report.ok
@@ -135,7 +135,7 @@ def test_a_duplicate_cut_short_is_found_too(with_node_pool, monkeypatch):
         registry.duplicate_profile(store, src["id"], "Copy", pid="dup-1")
     monkeypatch.undo()
     assert store.walk("dup-1")
-    assert_stage_found_and_removed(store, "dup-1")
+    assert_stage_found_and_removed(store, "dup-1", "unfinished_copy")
     assert [e["id"] for e in registry.list_profiles(store)] == [src["id"]]
 
 
