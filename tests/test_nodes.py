@@ -187,6 +187,39 @@ def test_exif_orientation_applied(node_store):
     assert np.array_equal(image[0].numpy(), np.asarray(shown, dtype=np.float32) / 255.0)
 
 
+def load_image_path(data: bytes) -> np.ndarray:
+    """ComfyUI's LoadImage on the same bytes: open, EXIF transpose, RGB, float32 / 255."""
+    with Image.open(io.BytesIO(data)) as raw:
+        shown = ImageOps.exif_transpose(raw).convert("RGB")
+    return np.array(shown).astype(np.float32) / 255.0
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_decode_is_bit_identical_to_load_image(orientation):
+    from pool_profiles.nodes import convert
+
+    # Every byte value, so the float conversion is checked exhaustively, not sampled.
+    values = np.arange(256 * 3, dtype=np.uint16).reshape(16, 16, 3) % 256
+    src = Image.fromarray(values.astype(np.uint8)[:, :12], "RGB")
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = encode(src, "PNG", exif=exif.tobytes())
+    ours = convert.decode_image(data, 10**6)[0].numpy()
+    theirs = load_image_path(data)
+    assert ours.shape == theirs.shape and ours.dtype == np.float32
+    assert np.array_equal(ours.view(np.uint32), theirs.view(np.uint32))
+
+
+def test_zero_mask_is_a_plain_writable_tensor():
+    from pool_profiles.nodes import convert
+
+    mask = convert.zero_mask(5, 7)
+    assert mask.shape == (1, 5, 7) and mask.dtype == torch.float32
+    assert mask.is_contiguous() and not mask.any()
+    mask[0, 1, 2] = 1.0  # writable, and a fresh one each time
+    assert not convert.zero_mask(5, 7).any()
+
+
 def test_modes_converted(node_store):
     pid = pool_id()
     rgba = np.zeros((2, 3, 4), dtype=np.uint8)
