@@ -160,6 +160,9 @@ def test_a_known_good_manifest_skips_the_name_checks(store, monkeypatch):
     [
         ({"added": float("nan")}, {"added": 0}),
         ({"added": True}, {"added": 0}),
+        ({"added": float("inf")}, {"added": 0}),
+        ({"added": float("-inf")}, {"added": 0}),
+        ({"added": None}, {"added": 0}),
         ({"added": "yesterday"}, {"added": 0}),
         ({"label": None}, {"label": ""}),
         ({"label": 7}, {"label": "7"}),
@@ -174,6 +177,27 @@ def test_the_fast_check_hands_odd_slots_to_the_full_one(store, damage, fixed):
     raw = json.dumps(doc).encode()
     slot = check_manifest(store, P, raw)["slots"][2]
     assert {k: slot[k] for k in fixed} == fixed
+
+
+@pytest.mark.parametrize("odd", [1.7e308, -1.7e308, 10**400, 3])
+def test_the_fast_check_keeps_odd_but_good_numbers(store, odd):
+    # Huge numbers can overflow the fast check's sum; the full check then keeps them.
+    for i in range(3):
+        pools.add_image(store, P, png((i, 0, 0)))
+    doc = json.loads(store.read_bytes(f"{P}/manifest.json"))
+    doc["slots"][0]["added"] = odd
+    doc["slots"][1]["added"] = odd
+    assert check_manifest(store, P, json.dumps(doc).encode())["slots"][1]["added"] == odd
+
+
+@pytest.mark.parametrize("key", ["label", "added", "mask"])
+def test_the_fast_check_fills_a_missing_key(store, key):
+    for i in range(2):
+        pools.add_image(store, P, png((i, 0, 0)))
+    doc = json.loads(store.read_bytes(f"{P}/manifest.json"))
+    del doc["slots"][1][key]
+    slot = check_manifest(store, P, json.dumps(doc).encode())["slots"][1]
+    assert slot[key] == {"label": "", "added": 0, "mask": None}[key]
 
 
 @pytest.mark.parametrize(

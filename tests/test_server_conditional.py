@@ -207,3 +207,62 @@ async def test_a_damaged_registry_is_still_reported_by_the_list(client, store):
     store.write_bytes(registry.REGISTRY_KEY, b'{"profiles": [')
     resp = await client.get("/grid_pool/profiles/list")
     assert resp.status >= 400 and (await resp.json())["code"]
+
+
+def _view_cases():
+    yield {"active": 0, "next_seq": 1, "slots": []}
+    yield {
+        "active": 1,
+        "slots": [
+            {"image": "img_0001_ab.png", "mask": None, "label": "", "added": 0},
+            {"image": "img_0002_cd.png", "mask": "img_0002_cd.mask-1.png", "label": "é \u2028"},
+            {"image": "a.png", "mask": "", "label": 'lone \ud800 "q" \\ \n', "added": 1.5},
+            {"image": "b.png", "mask": None, "label": "x", "added": -0.0, "extra": [1]},
+            {"image": "c.png", "mask": None, "label": "x", "added": 1e300},
+            {"image": "d.png", "mask": None, "label": "x", "added": float("nan")},
+            {"image": "e.png", "mask": None, "label": "x", "added": True},
+            {"image": "f.png", "mask": None, "label": 5, "added": 10**20},
+        ],
+    }
+    yield {"active": 99, "slots": [{"image": "z.png", "mask": None, "label": "", "added": 2}]}
+
+
+@pytest.mark.parametrize("manifest", list(_view_cases()))
+def test_encode_view_is_encode_body_of_view_of(manifest):
+    from pool_profiles.server.conditional import encode_body, encode_view
+
+    for extra in ({}, {"exists": True}, {"slot": {"index": 0, "image": "a.png"}}):
+        expected = encode_body({**pools.view_of("p-1", manifest), **extra})
+        assert encode_view("p-1", manifest, **extra) == expected
+        assert encode_view("p-1", manifest, **extra) == expected  # from the memo
+
+
+def test_encode_view_memo_tells_equal_numbers_of_other_types_apart():
+    from pool_profiles.server.conditional import encode_body, encode_view
+
+    for added in (1, 1.0, True, 0.0, -0.0, 0, 2.5):
+        manifest = {
+            "active": 0,
+            "slots": [{"image": "a.png", "mask": None, "label": "", "added": added}],
+        }
+        assert encode_view("p", manifest) == encode_body(pools.view_of("p", manifest))
+
+
+def test_encode_view_matches_on_random_manifests():
+    hyp = pytest.importorskip("hypothesis")
+    st = pytest.importorskip("hypothesis.strategies")
+    from pool_profiles.server.conditional import encode_body, encode_view
+
+    text = st.text(max_size=12)
+    added = st.one_of(st.integers(), st.floats(allow_nan=True), st.booleans(), st.none())
+    slot = st.fixed_dictionaries(
+        {"image": text, "mask": st.one_of(st.none(), text), "label": text, "added": added}
+    )
+
+    @hyp.settings(max_examples=300, deadline=None)
+    @hyp.given(st.lists(slot, max_size=6), st.integers(-2, 8))
+    def check(slots, active):
+        manifest = {"active": active, "slots": slots}
+        assert encode_view("q", manifest) == encode_body(pools.view_of("q", manifest))
+
+    check()

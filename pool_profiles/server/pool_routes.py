@@ -12,7 +12,7 @@ from aiohttp import web
 from .. import ids, imaging, pool_copy, pools
 from ..errors import NotFoundError, StorageError
 from ..store import Store
-from .conditional import conditional_json, encode_body, json_body, pool_listing
+from .conditional import conditional_json, encode_view, json_body, pool_listing
 from .context import Context
 from .errors import BadRequest, json_error, json_errors
 from .params import get_id, get_index, get_order, get_text, query_id, to_index
@@ -26,7 +26,7 @@ def _then_view(change: Callable[..., Any]) -> Callable[..., bytes]:
     encoded in the worker thread too (10,000 slots: ~20 ms the event loop is spared)."""
 
     def run(store: Store, pool_id: str, *args: Any) -> bytes:
-        return encode_body(pools.view_of(pool_id, change(store, pool_id, *args)))
+        return encode_view(pool_id, change(store, pool_id, *args))
 
     return run
 
@@ -34,12 +34,12 @@ def _then_view(change: Callable[..., Any]) -> Callable[..., bytes]:
 def _add(store: Store, pool_id: str, data: bytes, label: str | None, limits: Any) -> bytes:
     written: dict[str, Any] = {}
     slot = pools.add_image(store, pool_id, data, label=label, limits=limits, written=written)
-    return encode_body({**pools.view_of(pool_id, written["doc"]), "slot": slot})
+    return encode_view(pool_id, written["doc"], slot=slot)
 
 
 def _set_mask(store: Store, pool_id: str, index: int, mask: bytes | None, limits: Any) -> bytes:
     written = pools.set_mask(store, pool_id, index, mask, limits=limits)
-    return encode_body(pools.view_of(pool_id, written))
+    return encode_view(pool_id, written)
 
 
 def _stage(store: Store, pool_id: str, index: int, stage_image: Any) -> dict[str, Any]:
@@ -160,7 +160,7 @@ def add_pool_routes(routes: web.RouteTableDef, ctx: Context) -> None:
 
         def run(store: Store) -> bytes:
             pool_copy.copy_pool(store, source, target)
-            return encode_body(pools.pool_view(store, target))
+            return encode_view(target, pools.current_manifest(store, target))
 
         return json_body(await ctx.run(run))
 
