@@ -176,37 +176,77 @@ def check_manifest(store: Store, pool_id: str, data: bytes) -> Manifest:
 CACHED_MANIFESTS = 32
 
 _cache_lock = threading.Lock()
-_cache: weakref.WeakKeyDictionary[Store, OrderedDict[str, tuple[str, Manifest]]] = (
+# store -> pool id -> (stamp, manifest, time.monotonic() of the check that found it)
+_cache: weakref.WeakKeyDictionary[Store, OrderedDict[str, tuple[str, Manifest, float]]] = (
     weakref.WeakKeyDictionary()
 )
+_writes = 0  # manifest changes begun or ended by this process (see _remember)
 
 
-def current_manifest(store: Store, pool_id: str) -> Manifest:
+def current_manifest(store: Store, pool_id: str, *, checked_within: float = 0.0) -> Manifest:
     """The manifest for reading only (never mutate it: it is shared). Revalidated on
     every call with one small request (a stat, a conditional GET); parsed and checked
-    again only when its stamp changed. A missing manifest is not cached."""
-    return stamped_manifest(store, pool_id)[1]
+    again only when its stamp changed. A missing manifest is not cached.
+
+    `checked_within` > 0: a check made by this process less than that many seconds ago
+    (and no change written by it since) is trusted without a request; see
+    stamped_manifest."""
+    return stamped_manifest(store, pool_id, checked_within=checked_within)[1]
 
 
-def stamped_manifest(store: Store, pool_id: str) -> tuple[str | None, Manifest]:
-    """current_manifest and its stamp (Store.read_if_changed; None: no manifest)."""
+def stamped_manifest(
+    store: Store, pool_id: str, *, checked_within: float = 0.0
+) -> tuple[str | None, Manifest]:
+    """current_manifest and its stamp (Store.read_if_changed; None: no manifest).
+
+    With `checked_within`, a manifest this process checked (a request that found its
+    stamp) at most that many seconds ago is returned without asking again: what a
+    pool node's run does right after its IS_CHANGED checked the same manifest for the
+    same queue (on S3 that is one request per queue, not two). Changes written through
+    this process (update_manifest) drop the entry, so they are never missed."""
     key = manifest_key(pool_id)
     with _cache_lock:
         known = _cache.get(store, {}).get(pool_id)
+        writes = _writes
+    if known is not None and checked_within > 0:
+        if time.monotonic() - known[2] <= checked_within:
+            return known[0], known[1]
     cur = store.read_if_changed(key, known[0] if known else None)
+    now = time.monotonic()
     if cur is None and known is not None:
-        return known
+        _remember(store, pool_id, known[0], known[1], now, writes)
+        return known[0], known[1]
     if cur is None or cur.data is None or cur.version is None:
         return None, read_manifest(store, pool_id)  # missing (rebuilt), or a race
     manifest = parse_document(store, key, cur.data, _normalise)
     assert manifest is not None
+    _remember(store, pool_id, cur.version, manifest, now, writes)
+    return cur.version, manifest
+
+
+def _remember(
+    store: Store, pool_id: str, stamp: str, manifest: Manifest, now: float, writes: int
+) -> None:
     with _cache_lock:
+        if writes != _writes:
+            # This process wrote a manifest while the check was under way: keep the
+            # stamp for the next conditional read, but trust no check time.
+            now = -math.inf
         pools = _cache.setdefault(store, OrderedDict())
-        pools[pool_id] = (cur.version, manifest)
+        pools[pool_id] = (stamp, manifest, now)
         pools.move_to_end(pool_id)
         while len(pools) > CACHED_MANIFESTS:
             pools.popitem(last=False)
-    return cur.version, manifest
+
+
+def _forget(store: Store, pool_id: str) -> None:
+    """Drop what is known of a pool's manifest: this process is changing it."""
+    global _writes
+    with _cache_lock:
+        _writes += 1
+        pools = _cache.get(store)
+        if pools is not None:
+            pools.pop(pool_id, None)
 
 
 def update_manifest(
@@ -230,4 +270,9 @@ def update_manifest(
             return empty_manifest()
         return rebuilt
 
-    return update_document(store, manifest_key(pool_id), _normalise, change, default)
+    _forget(store, pool_id)
+    try:
+        return update_document(store, manifest_key(pool_id), _normalise, change, default)
+    finally:
+        # Written (or perhaps written: a failure after the write): the next read asks.
+        _forget(store, pool_id)

@@ -457,12 +457,52 @@ def test_s3_cache_saves_requests(node_store):
         blob_gets = [k for k in gets if not k.endswith("manifest.json")]
         assert len(blob_gets) == 1 and "/img_" in blob_gets[0]
         manifest_gets = len(gets) - 1
+        # As in a queue: IS_CHANGED checks the manifest (one conditional GET), and the
+        # run right after it trusts that check (no request at all).
+        GridImagePool.IS_CHANGED(index=-1, pool_id=pid)
+        assert len(gets) - 1 == manifest_gets + 1
         run(pool_id=pid)
-        run(pool_id=pid)
+        assert len(gets) - 1 == manifest_gets + 1
         assert [k for k in gets if not k.endswith("manifest.json")] == blob_gets
-        assert len(gets) - 1 == 3 * manifest_gets  # only the manifest is read again
     finally:
         node_store.fs.s3.meta.events.unregister("before-parameter-build.s3.GetObject", count)
+
+
+def test_a_run_trusts_only_a_recent_check_and_sees_own_changes(node_store, monkeypatch):
+    from pool_profiles import manifest as manifest_mod
+    from pool_profiles.nodes import grid_image_pool
+
+    pid = pool_id()
+    for i in range(2):
+        pools.add_image(node_store, pid, encode(rgb_noise(4, 4, seed=i)), label=f"s{i}")
+    assert run(pool_id=pid)[2:] == (0, 2, "s0")
+    checks: list[str] = []
+    real = type(node_store).read_if_changed
+
+    def counting(self, key, stamp):
+        checks.append(key)
+        return real(self, key, stamp)
+
+    monkeypatch.setattr(type(node_store), "read_if_changed", counting)
+    remote = uses_cache(node_store)
+    run(pool_id=pid)
+    assert len(checks) == (0 if remote else 1)  # local: a stat every run
+    # A change made through this process is seen at once, whatever the window.
+    pools.set_active(node_store, pid, 1)
+    assert run(pool_id=pid)[2:] == (1, 2, "s1")
+    # Another writer's change: seen as soon as the last check is older than the window.
+    other = json.loads(node_store.read_bytes(f"{pid}/manifest.json"))
+    other["slots"][1]["label"] = "changed elsewhere"
+    node_store.write_bytes(f"{pid}/manifest.json", json.dumps(other).encode())
+    clock = [manifest_mod.time.monotonic()]
+    monkeypatch.setattr(manifest_mod.time, "monotonic", lambda: clock[0])
+    clock[0] += grid_image_pool.RUN_TRUSTS_CHECK_SECONDS + 0.1
+    assert run(pool_id=pid)[4] == "changed elsewhere"
+    # IS_CHANGED never trusts an earlier check: it asks every time.
+    before = len(checks)
+    GridImagePool.IS_CHANGED(index=-1, pool_id=pid)
+    GridImagePool.IS_CHANGED(index=-1, pool_id=pid)
+    assert len(checks) == before + 2
 
 
 def test_blob_cache_bounded(tmp_path, store):

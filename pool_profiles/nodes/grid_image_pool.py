@@ -14,6 +14,13 @@ from ..ids import check_id
 from ..imaging import ImageLimits
 from . import convert, runtime
 from .blobcache import endpoint as blob_endpoint
+from .blobcache import uses_cache
+
+#: A pool node runs right after ComfyUI called its IS_CHANGED (or the linked Pool
+#: Profile's) for the same queue, which checked the manifest: on a remote store a run
+#: trusts a check this recent instead of asking again (one request per queue, not two).
+#: Changes made through this process are always seen (they drop the check).
+RUN_TRUSTS_CHECK_SECONDS = 2.0
 
 log = logging.getLogger("pool_profiles.nodes")
 
@@ -110,8 +117,11 @@ class GridImagePool:
     ) -> tuple[torch.Tensor, torch.Tensor, int, int, str]:
         pid = effective_pool(pool_id, profile)
         store = runtime.get_store()
+        recent = RUN_TRUSTS_CHECK_SECONDS if uses_cache(store) else 0.0
         with runtime.storage_step(NODE, store, f"reading pool {pid!r}"):
-            manifest = pools.current_manifest(store, pid)  # one small request if unchanged
+            # No request after this queue's IS_CHANGED on a remote store; else one small
+            # one (a stat, a conditional GET) while the manifest is unchanged.
+            manifest = pools.current_manifest(store, pid, checked_within=recent)
         slots = manifest.get("slots") or []
         idx = pools.resolve_index(manifest, int(index))
         if idx is None or not slots:

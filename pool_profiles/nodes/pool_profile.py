@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from typing import Any
 
-from .. import pools, registry
+from .. import registry
 from ..ids import check_id
+from ..manifest import stamped_manifest
 from . import runtime
 
 log = logging.getLogger("pool_profiles.nodes")
@@ -61,13 +64,17 @@ class PoolProfile:
     @classmethod
     def IS_CHANGED(cls, profile: str = "", profile_id: str = "", **_: Any) -> str | float:
         # Connected pool nodes cannot see this id in their own IS_CHANGED, so the pool's
-        # manifest version is folded in here: any change to the profile's pool re-runs
-        # them (one small read per queue).
+        # manifest stamp is folded in here: any change to the profile's pool re-runs
+        # them. One small request per queue (a stat, a conditional GET: no download
+        # while unchanged), and the connected pool nodes' runs then trust that check.
         try:
             pid = resolve_profile_id(profile, profile_id)
             store = runtime.get_store()
-            version = store.read_versioned(f"{pid}/{pools.MANIFEST}").version
-            return f"{pid}:{version}"
+            stamp, manifest = stamped_manifest(store, pid)
+            if stamp is None:  # no manifest (yet): what the pool nodes would be shown
+                shown = json.dumps(manifest, sort_keys=True, default=str).encode("utf-8")
+                stamp = "none:" + hashlib.sha256(shown).hexdigest()
+            return f"{pid}:{stamp}"
         except Exception as exc:  # run() reports it properly; never cache a failure
             log.debug("pool-profiles: IS_CHANGED failed: %s", exc)
             return float("nan")  # NaN never equals itself: ComfyUI re-runs the node
