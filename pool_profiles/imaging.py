@@ -325,18 +325,31 @@ def mask_from_upload(data: bytes, limits: ImageLimits | None = None) -> bytes:
     return out.getvalue()
 
 
-def image_for_mask_editor(image: bytes, mask: bytes) -> bytes:
+def image_for_mask_editor(image: bytes, mask: bytes, limits: ImageLimits | None = None) -> bytes:
     """The inverse of mask_from_upload, for ComfyUI's MaskEditor, which reads the painted
-    mask from the image's alpha: a PNG of `image` whose alpha is 255 - mask."""
-    inspect_image(image)  # pixel bounds before decoding: stored data is data too
-    inspect_image(mask)
-    with Image.open(io.BytesIO(image)) as im:
-        rgba = ImageOps.exif_transpose(im).convert("RGBA")
-    with Image.open(io.BytesIO(mask)) as m:
-        painted = mask_layer(m)
-        if painted.size != rgba.size:
-            painted = painted.resize(rgba.size, Image.Resampling.NEAREST)
-        rgba.putalpha(ImageOps.invert(painted))
-    out = io.BytesIO()
-    rgba.save(out, "PNG")
+    mask from the image's alpha: a PNG of `image` whose alpha is 255 - mask. Stored data
+    is data too: both are checked (bytes, pixels from the headers) before anything is
+    decoded, then each is decoded once, inside the shared decode budget."""
+    lim = _limits(limits)
+    img = _open_checked(image, lim)
+    with img:
+        layer = _open_checked(mask, lim)
+        with layer:
+            image_px, mask_px = img.width * img.height, layer.width * layer.height
+            # Alive at once: the image and its RGBA copy, the mask and its 'L' layer,
+            # and up to two image-sized 'L' layers (resized, inverted).
+            cost = (2 * image_px + 2 * mask_px) * BYTES_PER_PIXEL + 2 * image_px
+            # One hold for both: a second hold inside the first could wait for itself.
+            with BUDGET.hold(cost, lim.budget_bytes()):
+                _decode(img)
+                _decode(layer)
+                ImageOps.exif_transpose(img, in_place=True)
+                rgba = img.convert("RGBA")
+                painted = mask_layer(layer)
+                if painted.size != rgba.size:
+                    painted = painted.resize(rgba.size, Image.Resampling.NEAREST)
+                rgba.putalpha(ImageOps.invert(painted))
+                del painted
+                out = io.BytesIO()
+                rgba.save(out, "PNG")
     return out.getvalue()

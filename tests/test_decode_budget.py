@@ -192,3 +192,59 @@ def test_an_import_with_an_image_that_does_not_decode_leaves_nothing(tmp_path):
     assert [e["name"] for e in registry.list_profiles(store)] == ["Kept"]
     kept = registry.list_profiles(store)[0]["id"]
     assert {k.split("/")[0] for k in store.walk("")} <= {kept, "profiles.json"}
+
+
+def mask_png(side=SIDE) -> bytes:
+    buf = io.BytesIO()
+    Image.new("L", (side, side), 255).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_the_mask_editor_image_decodes_once_each_inside_one_budget_hold(monkeypatch):
+    seen = count_decodes(monkeypatch)
+    holds: list[int] = []
+    real_hold = BUDGET.hold
+
+    def recording(cost, capacity):
+        holds.append(cost)
+        assert BUDGET.state().running == 0  # never a hold inside a hold (it could wait forever)
+        return real_hold(cost, capacity)
+
+    monkeypatch.setattr(BUDGET, "hold", recording)
+    staged = imaging.image_for_mask_editor(png(), mask_png(SIDE // 2))
+    assert seen == ["PNG", "PNG"]  # the image and the mask, once each
+    assert len(holds) == 1 and holds[0] >= (SIDE * SIDE + (SIDE // 2) ** 2) * 4
+    with Image.open(io.BytesIO(staged)) as out:
+        assert out.mode == "RGBA" and out.size == (SIDE, SIDE)
+        assert out.getchannel("A").getextrema() == (0, 0)  # all painted: alpha 0
+
+
+def test_the_mask_editor_image_waits_for_the_budget_and_then_runs(monkeypatch):
+    limits = ImageLimits(decode_budget=SIDE * SIDE * 4)  # less than the pair costs
+    release = threading.Event()
+    done: list[bytes] = []
+
+    def other_decode():
+        with BUDGET.hold(SIDE * SIDE * 4, limits.budget_bytes()):
+            release.wait(10)
+
+    holder = threading.Thread(target=other_decode)
+    holder.start()
+    assert wait_until(lambda: BUDGET.state().running == 1)
+    stager = threading.Thread(
+        target=lambda: done.append(imaging.image_for_mask_editor(png(), mask_png(), limits))
+    )
+    stager.start()
+    assert wait_until(lambda: BUDGET.state().waiting == 1)
+    assert not done  # it waits while the budget is spent
+    release.set()
+    holder.join(10)
+    stager.join(10)
+    assert len(done) == 1  # and runs alone afterwards, bigger than the whole budget
+
+
+def test_the_mask_editor_image_checks_pixels_before_decoding(monkeypatch):
+    seen = count_decodes(monkeypatch)
+    with pytest.raises(Exception, match="pixels"):
+        imaging.image_for_mask_editor(png(), mask_png(), ImageLimits(max_pixels=SIDE))
+    assert seen == []

@@ -42,7 +42,9 @@ def _set_mask(store: Store, pool_id: str, index: int, mask: bytes | None, limits
     return encode_view(pool_id, written)
 
 
-def _stage(store: Store, pool_id: str, index: int, stage_image: Any) -> dict[str, Any]:
+def _stage(
+    store: Store, pool_id: str, index: int, stage_image: Any, limits: Any = None
+) -> dict[str, Any]:
     manifest = pools.read_manifest(store, pool_id)
     slots = manifest.get("slots") or []
     if not 0 <= index < len(slots):
@@ -54,7 +56,7 @@ def _stage(store: Store, pool_id: str, index: int, stage_image: Any) -> dict[str
     if mask:
         # The MaskEditor shows an image's alpha as the mask: start from the stored one.
         data = imaging.image_for_mask_editor(
-            data, pools.read_blob(store, pool_id, pools.check_blob_name(mask))
+            data, pools.read_blob(store, pool_id, pools.check_blob_name(mask)), limits
         )
         image = os.path.splitext(image)[0] + ".png"
     try:
@@ -173,4 +175,6 @@ def add_pool_routes(routes: web.RouteTableDef, ctx: Context) -> None:
             return json_error(
                 501, "this server cannot hand images to ComfyUI's MaskEditor", "no_stager"
             )
-        return web.json_response(await ctx.run(_stage, pool_id, index, ctx.stage_image))
+        return web.json_response(
+            await ctx.run(_stage, pool_id, index, ctx.stage_image, ctx.limits.images())
+        )
