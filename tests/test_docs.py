@@ -196,3 +196,14 @@ def test_example_workflow_is_a_valid_ui_workflow_of_our_nodes():
         chain = {(nodes[o]["type"], nodes[t]["type"]) for _, o, _, t, _, _ in links.values()}
         assert ("PoolProfile", "GridImagePool") in chain
         assert ("GridImagePool", "PreviewImage") in chain
+
+
+def test_every_setting_the_code_reads_is_in_readmes_configuration():
+    documented = set(re.findall(r"POOL_PROFILES_[A-Z_]+", section("Configuration")))
+    read: set[str] = set()
+    for path in (ROOT / "pool_profiles").rglob("*.py"):
+        if "testing" in path.parts:
+            continue  # test harness settings are documented with the tests
+        read |= set(re.findall(r"POOL_PROFILES_[A-Z_]+", path.read_text(encoding="utf-8")))
+    assert read, "no settings found: the scan is broken"
+    assert sorted(read - documented) == []
