@@ -4,7 +4,7 @@ import { app } from "../../scripts/app.js";
 import { api } from "../../scripts/api.js";
 import { createApi } from "./lib/api.js";
 import { createPoller } from "./lib/poller.js";
-import { menuItems, toaster } from "./comfy/compat.js";
+import { hideInputsInDef, menuItems, toaster } from "./comfy/compat.js";
 import {
   POOL,
   PROFILE,
@@ -62,8 +62,14 @@ function setup() {
     },
     beforeRegisterNodeDef(nodeType, nodeData) {
       // Lifecycle only (configure/connect/remove); the menu uses getNodeMenuItems.
-      if (nodeData?.name === POOL) patchPoolType(nodeType);
-      if (nodeData?.name === PROFILE) patchProfileType(nodeType);
+      if (nodeData?.name === POOL) {
+        hideInputsInDef(nodeData, ["pool_id"]);
+        patchPoolType(nodeType);
+      }
+      if (nodeData?.name === PROFILE) {
+        hideInputsInDef(nodeData, ["profile", "profile_id"]);
+        patchProfileType(nodeType);
+      }
     },
     nodeCreated(node) {
       // After every other extension's own setup: another copy of this pack or the

@@ -17,6 +17,21 @@ export function hideWidget(node, w) {
   }
 }
 
+// Hide serialised inputs from the start: the Vue node renderer takes a widget's
+// visibility from its input spec when the node is made (1.42 copies the spec's
+// `hidden` into widget.options, 1.58 into widget.hidden) and does not see a later
+// change. Called from beforeRegisterNodeDef, before any node of the type exists.
+export function hideInputsInDef(nodeData, names) {
+  for (const group of ["required", "optional"]) {
+    const inputs = nodeData?.input?.[group];
+    for (const name of names) {
+      const spec = inputs?.[name];
+      if (!Array.isArray(spec)) continue;
+      spec[1] = { ...(spec[1] || {}), hidden: true };
+    }
+  }
+}
+
 export function setWidgetValue(node, w, value) {
   if (!w || w.value === value) return;
   w.value = value;
@@ -65,10 +80,30 @@ export function copyKindOf(info) {
   return null;
 }
 
+// Whether an input slot has a link. 1.58 warns on reading input.link directly;
+// isInputConnected exists in both 1.42 and 1.58.
+function inputConnected(node, slot) {
+  if (typeof node.isInputConnected === "function") return node.isInputConnected(slot);
+  return node.inputs?.[slot]?.link != null;
+}
+
+// The nodes an output slot feeds. getOutputNodes (1.42 and 1.58) reads the links for
+// us; older frontends only have output.links, which 1.58 deprecates.
+function outputTargets(node, slot) {
+  if (typeof node.getOutputNodes === "function") return node.getOutputNodes(slot) || [];
+  const out = [];
+  for (const linkId of node.outputs?.[slot]?.links || []) {
+    const link = node.graph?.links?.get?.(linkId) ?? node.graph?.links?.[linkId];
+    const target = link && node.graph.getNodeById(link.target_id);
+    if (target) out.push(target);
+  }
+  return out;
+}
+
 // The node a given input is fed by, through legacy Reroute nodes.
 export function upstreamNode(node, inputName) {
   const slot = node.inputs?.findIndex((i) => i.name === inputName);
-  if (slot === undefined || slot < 0 || node.inputs[slot].link == null) return null;
+  if (slot === undefined || slot < 0 || !inputConnected(node, slot)) return null;
   let src = node.getInputNode?.(slot) ?? null;
   for (let hops = 0; src && src.type === "Reroute" && hops < 32; hops++) {
     src = src.getInputNode?.(0) ?? null;
@@ -81,16 +116,14 @@ export function downstreamNodes(node) {
   const out = [];
   const seen = new Set();
   const walk = (n, depth) => {
-    for (const output of n.outputs || []) {
-      for (const linkId of output.links || []) {
-        const link = n.graph?.links?.get?.(linkId) ?? n.graph?.links?.[linkId];
-        const target = link && n.graph.getNodeById(link.target_id);
-        if (!target || seen.has(target)) continue;
+    (n.outputs || []).forEach((_, slot) => {
+      for (const target of outputTargets(n, slot)) {
+        if (seen.has(target)) continue;
         seen.add(target);
         if (target.type === "Reroute" && depth < 32) walk(target, depth + 1);
         else out.push(target);
       }
-    }
+    });
   };
   walk(node, 0);
   return out;
@@ -114,7 +147,13 @@ export function allNodes(app) {
   return out;
 }
 
+// 1.58 deprecates canvas.selected_nodes for canvas.selectedItems (a Set of nodes,
+// groups and reroutes); 1.42 has both.
 export function selectedNodes(app) {
+  const items = app.canvas?.selectedItems;
+  if (items && typeof items[Symbol.iterator] === "function") {
+    return [...items].filter((item) => typeof item?.getInputNode === "function"); // nodes only
+  }
   const sel = app.canvas?.selected_nodes;
   return sel ? Object.values(sel) : [];
 }

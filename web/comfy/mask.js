@@ -71,7 +71,7 @@ export function editMask({ app, comfyApi, poolApi, node, poolId, slot, notify, o
       if (!res.ok) throw new Error(`the MaskEditor's result could not be loaded (${res.status})`);
       const mask = await maskFromEditorImage(await res.blob());
       const view = await poolApi.setMask(poolId, slot.index, mask);
-      notify("success", `Mask stored on slot ${slot.index + 1}.`);
+      notify("success", `Mask stored on slot ${slot.index}.`);
       onStored?.(view);
     } catch (err) {
       notify("error", err?.message || String(err));

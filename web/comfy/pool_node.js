@@ -7,6 +7,7 @@ import {
   copyKindOf,
   hideWidget,
   newId,
+  selectedNodes,
   setWidgetValue,
   upstreamNode,
   widget,
@@ -63,7 +64,13 @@ export function setupPoolNode(node, host) {
   });
   const wrap = document.createElement("div");
   wrap.className = "pp-node-grid";
-  wrap.style.cssText = "width:100%;height:100%;overflow:auto;box-sizing:border-box;";
+  // The grid fills the widget's box and scrolls inside it; it never sizes the box. The
+  // Vue renderer sizes widgets by their content, so a grid in the flow would grow the
+  // node with every image (1,000 slots: a node taller than any screen).
+  wrap.style.cssText =
+    "position:relative;width:100%;height:100%;min-height:220px;box-sizing:border-box;overflow:hidden;";
+  grid.element.style.position = "absolute";
+  grid.element.style.inset = "0";
   wrap.append(grid.element);
   // Drops the grid did not take (its margins) still belong to this pool, never to a
   // new Load Image node.
@@ -103,15 +110,7 @@ export function setupPoolNode(node, host) {
     ui.sync();
     if (!sourceId) return;
     try {
-      const res = await comfyApi.fetchApi("/grid_pool/copy", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ source: sourceId, target }),
-      });
-      if (!res.ok) {
-        const body = await res.json().catch(() => null);
-        throw new Error(body?.error || `copying the pool failed (${res.status})`);
-      }
+      await poolApi.copyPool(sourceId, target);
       if (widget(node, "pool_id")?.value === target) grid.refresh({ force: true });
     } catch (err) {
       notify("error", `The copied node starts with an empty pool: ${err.message || err}`);
@@ -208,7 +207,7 @@ export function installPasteHandler(app) {
       if (target instanceof Element && (target.closest(".pp-node-grid") || target.closest("input,textarea,[contenteditable='true']"))) {
         return; // the grid handles its own paste; text fields keep theirs
       }
-      const sel = Object.values(app.canvas?.selected_nodes || {});
+      const sel = selectedNodes(app);
       const node = sel.length === 1 ? sel[0] : null;
       const ui = poolUi(node);
       if (!ui) return;

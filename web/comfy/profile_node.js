@@ -23,7 +23,7 @@ function connectedPools(node) {
 // Offer to seed an empty profile from a connected pool's images (nothing is lost by
 // switching). Copies with the same server-side copy as duplicate/copy-paste.
 async function offerSeed(profile, pools, host) {
-  const { comfyApi, poolApi, notify } = host;
+  const { poolApi, notify } = host;
   let target;
   try {
     target = (await poolApi.getPool(profile.id)).view;
@@ -47,15 +47,7 @@ async function offerSeed(profile, pools, host) {
     );
     if (!ok) return;
     try {
-      const res = await comfyApi.fetchApi("/grid_pool/copy", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ source: own, target: profile.id }),
-      });
-      if (!res.ok) {
-        const body = await res.json().catch(() => null);
-        throw new Error(body?.error || `copying failed (${res.status})`);
-      }
+      await poolApi.copyPool(own, profile.id);
       notify("success", `Copied ${n} image${n === 1 ? "" : "s"} into “${profile.name}”.`);
     } catch (err) {
       notify("error", err.message || String(err));

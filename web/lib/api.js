@@ -148,6 +148,8 @@ export function createApi({ base = "", fetch: fetchImpl = null } = {}) {
     },
     thumbUrl: (poolId, name) => url("/grid_pool/thumb?" + query({ pool_id: poolId, name })),
     imageUrl: (poolId, name) => url("/grid_pool/image?" + query({ pool_id: poolId, name })),
+    // Server-side copy of every slot (blobs are immutable): copy-paste and seeding.
+    copyPool: (source, target) => post("/grid_pool/copy", { source, target }),
     stageForMask: (poolId, index) => post("/grid_pool/stage_for_mask", { pool_id: poolId, index }),
     storeInfo: () => json("/grid_pool/store_info"),
   };
