@@ -194,3 +194,19 @@ def test_keyboard_only(page, served):
     page.keyboard.press("Enter")
     expect(g.locator("li.ppg-cell")).to_have_count(1)
     assert pools.pool_view(served.store(), prof["id"])["slots"][0]["label"] == "image 0"
+
+
+def test_mask_badge_is_announced(page, served):
+    name = unique("Masked")
+    prof = seeded(served, name, [(10, 10, 10), (200, 200, 200)])
+    mask = io.BytesIO()
+    Image.new("L", (64, 32), 255).save(mask, "PNG")  # white = painted
+    pools.set_mask(served.store(), prof["id"], 1, mask.getvalue())
+    page.reload()
+    pick(page, name)
+    g = grid(page)
+    expect(g.get_by_role("listitem")).to_have_count(2)
+    badges = g.get_by_role("img", name="has a mask")
+    expect(badges).to_have_count(1)  # hidden on the slot without one
+    cell = g.get_by_role("listitem").filter(has=page.get_by_role("button", name="Select slot 1"))
+    expect(cell.get_by_role("img", name="has a mask")).to_be_visible()

@@ -16,7 +16,14 @@ export function createCell(handlers, withBrush) {
     "aria-keyshortcuts": "Alt+ArrowLeft Alt+ArrowRight",
   }, img);
   const badge = el("span", { class: "ppg-badge", "aria-hidden": "true" });
-  const maskDot = el("span", { class: "ppg-maskdot", title: "has a mask", hidden: true });
+  // A badge screen readers announce too (the dot alone is only colour).
+  const maskDot = el("span", {
+    class: "ppg-maskdot",
+    role: "img",
+    "aria-label": "has a mask",
+    title: "has a mask",
+    hidden: true,
+  });
   const del = el("button", { type: "button", class: "ppg-tool ppg-delete", text: "✕" });
   const brush = withBrush
     ? el("button", { type: "button", class: "ppg-tool ppg-brush", text: "🖌" })
