@@ -8,7 +8,11 @@ const CSS = `
 .ppb { display: flex; flex-wrap: wrap; gap: 4px; align-items: center;
   font: 12px/1.3 system-ui, sans-serif; color: inherit; }
 .ppb select { font: inherit; min-width: 10em; max-width: 100%; flex: 1 1 12em;
-  padding: 2px 4px; }
+  padding: 2px 4px; border: 1px solid #8886; border-radius: 4px; color: inherit;
+  background: var(--comfy-input-bg, #8882); }
+/* The open list is drawn by the browser: give it the host's input colours. */
+.ppb select option { background: var(--comfy-input-bg, Canvas);
+  color: var(--input-text, CanvasText); }
 .ppb button { font: inherit; cursor: pointer; padding: 2px 8px; border-radius: 4px;
   border: 1px solid #8886; background: #8882; color: inherit; }
 .ppb button:disabled { opacity: 0.45; cursor: default; }
