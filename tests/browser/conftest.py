@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import uuid
@@ -17,32 +16,13 @@ from typing import Any
 
 import pytest
 
+from pool_profiles.testing.chromium import ARGS, CHROMIUM, browser_missing
 from pool_profiles.testing.spec import StoreSpec
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 BUCKET = "pool-profiles-test"  # tests/conftest.py creates it
 
 
-def _browser_missing() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright is not installed"
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        return "Debian's chromium is not installed"
-    return None
-
-
-_missing = _browser_missing()
+_missing = browser_missing()
 if _missing and os.environ.get("CI"):
     pytest.fail(f"browser tests cannot run in CI: {_missing}", pytrace=False)
 
