@@ -103,6 +103,16 @@ def readme_cli_lines() -> list[str]:
     return lines
 
 
+def test_readme_code_fences_open_and_close_cleanly():
+    # A closing fence with text after it is no fence: the rest of the section would
+    # render as code (and the regexes above would still "find" the block).
+    fences = [(n, ln.strip()) for n, ln in enumerate(README.splitlines(), 1) if "```" in ln[:8]]
+    assert len(fences) % 2 == 0, fences
+    for (n_open, opening), (n_close, closing) in zip(fences[::2], fences[1::2], strict=True):
+        assert re.fullmatch(r"```[a-z]*", opening), f"line {n_open}: {opening!r}"
+        assert closing == "```", f"line {n_close}: a closing fence holds only ```"
+
+
 def test_every_cli_line_in_readme_parses():
     lines = readme_cli_lines()
     assert len(lines) >= 15
