@@ -106,7 +106,8 @@ def readme_cli_lines() -> list[str]:
 def test_readme_code_fences_open_and_close_cleanly():
     # A closing fence with text after it is no fence: the rest of the section would
     # render as code (and the regexes above would still "find" the block).
-    fences = [(n, ln.strip()) for n, ln in enumerate(README.splitlines(), 1) if "```" in ln[:8]]
+    lines = enumerate(README.splitlines(), 1)
+    fences = [(n, ln.strip()) for n, ln in lines if ln.lstrip().startswith("```")]
     assert len(fences) % 2 == 0, fences
     for (n_open, opening), (n_close, closing) in zip(fences[::2], fences[1::2], strict=True):
         assert re.fullmatch(r"```[a-z]*", opening), f"line {n_open}: {opening!r}"
