@@ -90,6 +90,11 @@ def open_configured(config: StoreConfig, *, check: bool = True, write: bool = Tr
         if check:
             if write:
                 store.check()
+                # Verify, don't trust (once per process): before anything relies on
+                # the service's compare-and-swap. Read-only use writes nothing.
+                store.verify_conditional_writes()
+                if store.cas_problem:
+                    store.warn_if_single_writer()
             else:
                 store.check_read()
     except ConfigError as exc:

@@ -101,7 +101,13 @@ def open_store(url: str, options: Mapping[str, Any] | None = None, *, warn: bool
             f"unknown storage scheme '{scheme}://' (known: {', '.join(sorted(discover()))}, "
             "or any fsspec protocol)"
         )
-    store = backend.open(url, dict(options or {}))
+    opts = dict(options or {})
+    # Understood by every backend, so taken out before the backend sees the options.
+    accept = opts.pop("single_writer", False)
+    if not isinstance(accept, bool):
+        raise ConfigError('the store option "single_writer" must be true or false')
+    store = backend.open(url, opts)
+    store.accept_single_writer = accept
     if warn:
         store.warn_if_single_writer()
     return store

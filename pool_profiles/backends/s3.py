@@ -4,6 +4,7 @@ If-Match / If-None-Match: *, so several ComfyUI instances can share one bucket."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import socket
 from collections.abc import Mapping
@@ -33,6 +34,14 @@ def _error_code(exc: Exception) -> str:
 
 
 class S3Store(Store):
+    cas_terms = {"create": "If-None-Match: *", "replace": "If-Match"}
+
+    def service_endpoint(self) -> str | None:
+        endpoint = self.fs.client_kwargs.get("endpoint_url") or getattr(
+            self.fs, "endpoint_url", None
+        )
+        return public_url(str(endpoint)) if endpoint else None
+
     def _bucket_key(self, path: str) -> tuple[str, str]:
         bucket, _, key = path.partition("/")
         return bucket, key
@@ -119,6 +128,44 @@ class S3Store(Store):
             return resp["ETag"]
 
         return self._run(put)
+
+    def delete_tree(self, prefix: str) -> None:
+        super().delete_tree(prefix)
+        path = self.path(prefix)
+        with self._errors("delete", prefix):
+            self._remove_folders(path)
+
+    def _remove_folders(self, path: str) -> None:
+        """Some S3 services (SeaweedFS) keep the folders of deleted objects and list
+        them (CommonPrefixes), so a deleted profile would still show. Delete the empty
+        ones, deepest first ("dir/" keys); one that holds an object stays. On AWS S3
+        this is one listing that finds nothing."""
+        folders: list[str] = []
+
+        def collect(folder: str, depth: int) -> bool:
+            """True when `folder` (and everything below) holds no object."""
+            try:
+                items = self.fs.ls(folder, detail=True, refresh=True)
+            except FileNotFoundError:
+                return depth > 0  # gone: nothing to remove (the top: nothing at all)
+            empty = True
+            for item in items:
+                name = item["name"].rstrip("/")
+                if name == folder:
+                    continue
+                if item.get("type") == "directory" and depth < 8:
+                    empty = collect(name, depth + 1) and empty
+                else:
+                    empty = False
+            if empty:
+                folders.append(folder)
+            return empty
+
+        collect(path, 0)
+        for folder in folders:  # children were appended before their parents
+            bucket, key = self._bucket_key(folder)
+            with contextlib.suppress(FileNotFoundError):
+                self.fs.call_s3("delete_object", Bucket=bucket, Key=key + "/")
 
     def _copy(self, src: str, dst: str) -> None:
         self.fs.copy(src, dst)  # CopyObject: the bytes stay in S3

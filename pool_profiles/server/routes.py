@@ -25,7 +25,7 @@ Pools (each change answers with the pool view, see pools.pool_view):
                                                        "pool_id", "index", "image"} | 501
   GET  /grid_pool/image?pool_id=&name=, /grid_pool/thumb?pool_id=&name= -> bytes (ETag)
   GET  /grid_pool/store_info -> {"backend", "url", "capabilities", "single_writer",
-                                 "stage_for_mask"}
+                                 "single_writer_reason", "stage_for_mask"}
 Errors: {"error": message, "code": short_code} with 400/403/404/409/413/415/501/503,
 and 500 {"code": "internal"} (details only in the server log)."""
 
@@ -55,6 +55,9 @@ def store_info(store: Store) -> dict[str, Any]:
         "url": public_url(store.url),
         "capabilities": store.capabilities.as_dict(),
         "single_writer": store.capabilities.single_writer,
+        # Why, when the service was found to ignore conditional writes and the store
+        # options accepted single-writer mode (None otherwise).
+        "single_writer_reason": store.cas_problem,
     }
 
 

@@ -135,6 +135,13 @@ class Store:
     Keys are relative '/'-paths checked by `check_key`. Missing objects raise
     FileNotFoundError; any other backend failure raises StorageError."""
 
+    #: How messages name the two conditions of `_write_if` (create-only, and replace
+    #: only at a version); backends say it in their service's words.
+    cas_terms: dict[str, str] = {
+        "create": "a conditional create",
+        "replace": "a version precondition",
+    }
+
     def __init__(
         self,
         fs: AbstractFileSystem,
@@ -149,8 +156,13 @@ class Store:
         self.url = url
         self.backend = backend
         self.capabilities = capabilities
-        # Only used by the generic single-writer compare-and-swap below.
+        # Only used by the generic single-writer compare-and-swap below (and by stores
+        # whose service was found to ignore conditional writes).
         self._process_lock = threading.Lock()
+        #: The store options said "single_writer": true (see `verify_conditional_writes`).
+        self.accept_single_writer = False
+        #: What the service was found to ignore (one sentence); set by the probe.
+        self.cas_problem: str | None = None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.url}>"
@@ -269,16 +281,20 @@ class Store:
         return sorted(out, key=lambda e: e.name)
 
     def walk(self, prefix: str = "") -> list[str]:
-        """Every object key below `prefix`, fresh, hidden ones left out."""
+        """Every object key below `prefix`, fresh, hidden ones left out. Folders are
+        not objects: some services (SeaweedFS) keep an emptied one, and s3fs's find
+        then answers with the folder itself."""
         path = self.path(prefix, allow_root=True)
         with self._errors("list", prefix):
             self._invalidate(path)
             try:
-                found = self.fs.find(path)
+                found = self.fs.find(path, detail=True)
             except FileNotFoundError:
                 return []
         keys = []
-        for full in found:
+        for full, info in found.items():
+            if info.get("type") == "directory":
+                continue
             rel = self._rel(full)
             if rel and not any(is_hidden(seg) for seg in rel.split("/")):
                 keys.append(rel)
@@ -394,7 +410,14 @@ class Store:
         does not exist). Returns the new version; raises VersionConflict otherwise."""
         path = self.path(key)
         with self._errors("write", key):
-            return self._write_if(path, bytes(data), version)
+            if self.cas_problem is None:
+                return self._write_if(path, bytes(data), version)
+            # The service ignores the conditions (accepted single-writer mode): compare
+            # under this process's lock, so at least its own threads lose nothing.
+            with self._process_lock:
+                if self._read_versioned(path).version != version:
+                    raise VersionConflict(f"{self._rel(path)} changed since it was read")
+                return self._write_if(path, bytes(data), version)
 
     def _cas_lock(self, path: str) -> contextlib.AbstractContextManager[Any]:
         """The lock that makes compare-and-write atomic. Generic fallback: safe between
@@ -477,8 +500,40 @@ class Store:
         (a missing local folder is an empty store, not one to make)."""
         self.check()
 
-    def warn_if_single_writer(self) -> None:
+    def service_endpoint(self) -> str | None:
+        """Where the storage service answers (for messages; no secrets), when the URL
+        alone does not say it (an S3 endpoint_url)."""
+        return None
+
+    def verify_conditional_writes(self) -> None:
+        """Verify, don't trust: a store promising native compare-and-swap checks once
+        per process (see cas_probe.py) that its service really refuses stale
+        conditional writes. If not: StorageError, or single-writer mode when the store
+        options accepted it ("single_writer": true)."""
+        from .cas_probe import verify
+
+        verify(self)
+
+    def writer_mode(self) -> str:
+        """How this store runs, in words for start-up lines and info commands."""
+        if self.cas_problem:
+            return f"single writer (accepted in the store options: {self.cas_problem})"
         if self.capabilities.single_writer:
+            return "single writer (the backend has no conditional writes)"
+        if not self.capabilities.shared:
+            return "this process only"
+        return "several writers (conditional writes)"
+
+    def warn_if_single_writer(self) -> None:
+        if self.cas_problem:
+            log.warning(
+                "pool-profiles: the %s store %s runs single-writer: %s; run one writer "
+                "at a time or concurrent edits may be lost",
+                self.backend,
+                self.url,
+                self.cas_problem,
+            )
+        elif self.capabilities.single_writer:
             log.warning(
                 "pool-profiles: the %s store %s cannot do conditional writes; run a single "
                 "writer at a time or concurrent edits may be lost",
