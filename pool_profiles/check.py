@@ -6,11 +6,14 @@ orphaned blobs (written, never referenced: an add that died between blob and man
 write) and leftover temp files; missing thumbnails; imports and copies that never
 finished (their staging marker is still there and their commit never came).
 
-Repair is conservative: orphans and temp files are deleted only when older than a
-grace period (an add in flight writes its blob before its manifest), slots whose image
-is gone are dropped through a versioned manifest update, thumbnails are remade. A
-corrupt registry or manifest is reported and never replaced: it holds names and
-labels nothing else has."""
+Repair is conservative and never destroys what a user may have been told was saved:
+images no slot uses but newer than their manifest are possibly lost slots, put back
+(unlabeled, at the end of their pool) through a versioned manifest update; other
+unused blobs are deleted only with `delete_orphans`; both only once older than a grace
+period (an add in flight writes its blob before its manifest). Temp files go after
+the grace period, slots whose image is gone are dropped through a versioned manifest
+update, thumbnails are remade. A corrupt registry or manifest is reported and never
+replaced: it holds names and labels nothing else has."""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from typing import Any
 
 from . import pools, registry, staging
 from .archive import prune_manifest, referenced_blobs
+from .blobs import MASK_NAME
 from .errors import PoolProfilesError, ValidationError
 from .ids import ID_PATTERN
 from .store import Entry, Store
@@ -196,11 +200,14 @@ def _check_pool(
     repair: bool,
     now: float,
     grace: float,
+    delete_orphans: bool = False,
 ) -> None:
     # Manifest first, listing second: an add writes its blob before the manifest names
     # it, so every blob this manifest names is in the listing unless it is really gone.
     manifest, parsed = _read_manifest(store, pid, report)
     items = _ls(store, pid)
+    if not registered and _is_placeholder(store, pid, items):
+        return  # a folder some services keep after its objects went: not a pool
     if _check_stage(store, pid, registered, items, report, repair, now, grace):
         return  # an unfinished import: not a pool (no thumbnails, no orphans)
     report.pools += 1
@@ -254,11 +261,39 @@ def _check_pool(
     if repair and missing:
         _drop_missing(store, pid, missing, report)
 
-    orphans = [b for n, b in blobs.items() if n not in used]
+    manifest_entry = next((i for i in items if i.name == pools.MANIFEST and not i.is_dir), None)
+    lost, orphans = _unused_blobs(
+        blobs, used, manifest, manifest_entry.mtime if manifest_entry else None
+    )
+    for item in lost:
+        key = f"{pid}/{item.name}"
+        report.add(
+            "possibly_lost_slot",
+            pid,
+            key,
+            f"{key} is an image no slot uses, newer than the pool's manifest: possibly an "
+            "acknowledged add whose slot was lost; --repair puts it back at the end",
+            WARNING,
+        )
+    if repair and lost:
+        old = [i.name for i in lost if _old_enough(i, now, grace)]
+        _restore_slots(store, pid, old, {i.name: i.mtime for i in lost}, report)
     for item in orphans:
         key = f"{pid}/{item.name}"
-        issue = report.add("orphan_blob", pid, key, f"{key} is stored but not used", WARNING)
-        if repair and _old_enough(item, now, grace) and _still_unused(store, pid, item.name):
+        issue = report.add(
+            "orphan_blob",
+            pid,
+            key,
+            f"{key} is stored but not used"
+            + ("" if delete_orphans else "; kept (--delete-orphans deletes it)"),
+            WARNING,
+        )
+        if (
+            repair
+            and delete_orphans
+            and _old_enough(item, now, grace)
+            and _still_unused(store, pid, item.name)
+        ):
             store.delete(key)
             with contextlib.suppress(PoolProfilesError):
                 store.delete(pools.thumb_key(pid, item.name))
@@ -289,6 +324,75 @@ def _check_pool(
             with contextlib.suppress(ValidationError):
                 store.delete(key)
                 issue.repaired = True
+
+
+def _is_placeholder(store: Store, pid: str, items: list[Entry]) -> bool:
+    """A folder with no object anywhere below (SeaweedFS keeps those after a delete)."""
+    return not any(not i.is_dir for i in items) and not store.walk(pid)
+
+
+def _unused_blobs(
+    blobs: dict[str, Entry],
+    used: set[str],
+    manifest: dict[str, Any],
+    manifest_mtime: float | None,
+) -> tuple[list[Entry], list[Entry]]:
+    """The stored blobs no slot uses, as (possibly lost slots, orphans). The one place
+    that decides which unused data may be a user's acknowledged work (kept history, when
+    there is one, can be consulted here too).
+
+    An image newer than the manifest (same second counts: S3 times are whole seconds)
+    was written after the manifest's last change: an add in flight, an add whose
+    manifest write failed, or one whose slot a writer that ignored compare-and-swap
+    overwrote. Older unused blobs are what removing slots and masks leaves behind."""
+    lost: list[Entry] = []
+    orphans: list[Entry] = []
+    for name, item in sorted(blobs.items()):
+        if name in used:
+            continue
+        newer = (
+            manifest_mtime is not None and item.mtime is not None and item.mtime >= manifest_mtime
+        )
+        if newer and not (MASK_NAME.match(name) or name.startswith("mask_")):
+            lost.append(item)
+        else:
+            orphans.append(item)
+    return lost, orphans
+
+
+def _restore_slots(
+    store: Store,
+    pid: str,
+    names: list[str],
+    mtimes: dict[str, float | None],
+    report: CheckReport,
+) -> None:
+    """Put possibly lost images back as unlabeled slots at the end of their pool, through
+    the normal versioned manifest update (a name some slot uses meanwhile is skipped)."""
+    if not names:
+        return
+
+    def change(doc: Any) -> list[str]:
+        used = referenced_blobs(doc)
+        back = [n for n in names if n not in used and store.exists(pools.blob_key(pid, n))]
+        for name in back:
+            added = mtimes.get(name) or time.time()
+            doc["slots"].append({"image": name, "mask": None, "label": "", "added": added})
+        if back and len(doc["slots"]) == len(back):
+            doc["active"] = 0
+        return back
+
+    try:
+        restored = set(pools.update_manifest(store, pid, change))
+    except PoolProfilesError as exc:
+        key = f"{pid}/{pools.MANIFEST}"
+        report.add("repair_failed", pid, key, f"could not update {key}: {exc.message}", ERROR)
+        return
+    for issue in report.issues:
+        if issue.id == pid and issue.kind == "possibly_lost_slot":
+            if (issue.key or "").rsplit("/", 1)[-1] in restored:
+                issue.repaired = True
+                issue.message += "; put back as an unlabeled slot"
 
 
 _STAGE_LABELS = {
@@ -423,9 +527,11 @@ def check_store(
     *,
     grace_seconds: float = DEFAULT_GRACE_SECONDS,
     now: float | None = None,
+    delete_orphans: bool = False,
 ) -> CheckReport:
     """Check every pool (registered profiles and node pools) in `store`; with `repair`,
-    fix what can be fixed safely. Corrupt documents are reported, never replaced."""
+    fix what can be fixed safely. Corrupt documents are reported, never replaced.
+    Unused images are deleted only with `delete_orphans` too (and `repair`)."""
     now = time.time() if now is None else now
     report = CheckReport(store.url, repair)
     registered = _parse_registry(store, report)
@@ -438,7 +544,9 @@ def check_store(
             pool_ids.append(item.name)
     for pid in pool_ids:
         try:
-            _check_pool(store, pid, pid in registered, report, repair, now, grace_seconds)
+            _check_pool(
+                store, pid, pid in registered, report, repair, now, grace_seconds, delete_orphans
+            )
         except PoolProfilesError as exc:
             report.add("check_failed", pid, pid, f"checking {pid} failed: {exc.message}", ERROR)
     return report

@@ -54,19 +54,69 @@ def test_healthy_store_is_ok(store, pool):
     assert json.loads(json.dumps(report.as_dict()))["ok"] is True
 
 
-def test_orphan_blob_is_deleted_only_after_the_grace_period(store, pool):
+def next_second() -> None:
+    """Sleep into the next whole second: S3 times are whole seconds."""
+    time.sleep(1.05 - time.time() % 1)
+
+
+def test_orphan_blob_is_deleted_only_with_the_flag_after_the_grace_period(store, pool):
     pid, _ = pool
     key = f"{pid}/img_0099_deadbeef.png"
     store.write_bytes(key, png((1, 2, 3)))
+    next_second()
+    pools.set_label(store, pid, 0, "changed after")  # the manifest is newer: an orphan
     report = check.check_store(store)
     assert kinds(report) == ["orphan_blob"] and not report.ok
-    # An orphan this young may be an add in flight: repair must leave it.
-    report = check.check_store(store, repair=True)
-    assert store.exists(key) and not report.issues[0].repaired
+    # --repair alone deletes no image, however old.
     report = check.check_store(store, repair=True, now=time.time() + LATER)
+    assert store.exists(key) and not report.issues[0].repaired
+    assert "--delete-orphans" in report.issues[0].message
+    # An orphan this young may be an add in flight: even the flag leaves it.
+    report = check.check_store(store, repair=True, delete_orphans=True)
+    assert store.exists(key) and not report.issues[0].repaired
+    report = check.check_store(store, repair=True, delete_orphans=True, now=time.time() + LATER)
     assert report.issues[0].repaired and report.ok
     assert not store.exists(key)
     assert check.check_store(store).issues == []
+
+
+def test_image_newer_than_the_manifest_is_a_possibly_lost_slot(store, pool):
+    pid, names = pool
+    before = pools.read_manifest(store, pid)
+    next_second()
+    lost = "img_0099_0badc0de.png"
+    store.write_bytes(pools.blob_key(pid, lost), png((7, 7, 7)))
+    report = check.check_store(store)
+    assert kinds(report) == ["possibly_lost_slot"] and not report.ok
+    assert report.issues[0].key == f"{pid}/{lost}"
+    # Young (maybe an add in flight): repair waits for the grace period.
+    report = check.check_store(store, repair=True)
+    assert not report.issues[0].repaired and pools.read_manifest(store, pid) == before
+    report = check.check_store(store, repair=True, now=time.time() + LATER)
+    assert report.issues[0].repaired and "put back" in report.issues[0].message
+    slots = pools.read_manifest(store, pid)["slots"]
+    assert [s["image"] for s in slots] == [*names, lost]  # at the end, unlabeled
+    assert slots[-1]["label"] == "" and slots[-1]["mask"] is None
+    assert [s["label"] for s in slots[:3]] == ["red", "green", "blue"]
+    assert pools.read_manifest(store, pid)["active"] == 2  # unchanged
+    report = check.check_store(store, now=time.time() + LATER)
+    assert kinds(report) == ["missing_thumbnail"] and report.ok  # made lazily, like adds
+
+
+def test_repair_deletes_nothing_without_the_flag(store, pool):
+    pid, _ = pool
+    old = f"{pid}/img_0098_00c0ffee.png"
+    store.write_bytes(old, png((3, 3, 3)))
+    next_second()
+    pools.set_label(store, pid, 1, "newer manifest")
+    next_second()
+    new = f"{pid}/img_0099_00facade.png"
+    store.write_bytes(new, png((4, 4, 4)))
+    keys = set(store.walk(pid))
+    check.check_store(store, repair=True, grace_seconds=0, now=time.time() + LATER)
+    assert keys <= set(store.walk(pid))  # nothing deleted (thumbnails may be added)
+    used = {s["image"] for s in pools.read_manifest(store, pid)["slots"]}
+    assert new.split("/")[1] in used and old.split("/")[1] not in used
 
 
 def test_missing_image_drops_its_slot_and_keeps_labels(store, pool):
@@ -166,7 +216,7 @@ def test_node_pools_without_profile_are_checked(store):
     store.write_bytes("node-pool-1/img_0042_0badf00d.png", png((9, 9, 9)))
     report = check.check_store(store)
     assert report.profiles == 0 and report.pools == 1
-    assert kinds(report) == ["orphan_blob"]
+    assert kinds(report) == ["possibly_lost_slot"]
 
 
 def test_repair_never_writes_a_manifest_for_a_pool_deleted_meanwhile(store, pool, monkeypatch):

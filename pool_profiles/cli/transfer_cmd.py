@@ -42,6 +42,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="SECONDS",
         help="only delete orphans/temp files older than this (default: %(default)g)",
     )
+    p.add_argument(
+        "--delete-orphans",
+        action="store_true",
+        help="with --repair: also delete images no slot uses and older than their manifest "
+        "(by default they are kept; newer ones are put back as slots)",
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=run_check)
 
@@ -107,8 +113,15 @@ def run_copy(args: argparse.Namespace) -> int:
 def run_check(args: argparse.Namespace) -> int:
     if args.grace < 0:
         raise PoolProfilesError("--grace must not be negative", code="invalid")
+    if args.delete_orphans and not args.repair:
+        raise PoolProfilesError("--delete-orphans needs --repair", code="invalid")
     store = open_store_from_args(args, write=args.repair)
-    report = check.check_store(store, repair=args.repair, grace_seconds=args.grace)
+    report = check.check_store(
+        store,
+        repair=args.repair,
+        grace_seconds=args.grace,
+        delete_orphans=args.delete_orphans,
+    )
     if args.json:
         print_json(report.as_dict())
     else:
