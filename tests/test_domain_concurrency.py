@@ -194,6 +194,11 @@ def test_processes_lose_nothing(store_spec):
     check_no_loss(store_spec.open(), tags, n)
 
 
+def test_processes_lose_nothing_on_seaweedfs(seaweed_spec):
+    """The same on a real S3 server (SeaweedFS), not a mock."""
+    test_processes_lose_nothing(seaweed_spec)
+
+
 @pytest.fixture(params=["local", "s3"])
 def kill_spec(request, tmp_path) -> StoreSpec:
     if request.param == "local":

@@ -169,6 +169,9 @@ class StoreConformance:
         assert not store.exists("d/a.bin")
         store.delete_tree("d")
         assert store.walk("d") == []
+        # nothing a listing returns stays (services that keep folders must drop them)
+        assert "d" not in {e.name for e in store.listdir("")}
+        assert store.listdir("d") == []
         assert store.walk("") == ["keep/c.bin"]
         store.delete_tree("never-existed")
 
