@@ -71,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
     from ..server.app import make_app  # aiohttp only when serving
 
     store = open_store_from_args(args)
+    # Which store and how it runs (several writers, or single writer and why).
+    print(f"pool-profiles: store {store.url}: {store.writer_mode()}", file=sys.stderr, flush=True)
     loopback = _is_loopback(args.host)
     if not loopback:
         print(

@@ -58,7 +58,12 @@ def get_store() -> Store:
             _failure = (time.monotonic(), err)
             raise err from exc
         _failure = None
-        log.info("pool-profiles: using the %s store %s", _store.backend, cfg.describe())
+        log.info(
+            "pool-profiles: using the %s store %s: %s",
+            _store.backend,
+            cfg.describe(),
+            _store.writer_mode(),
+        )
         return _store
 
 

@@ -8,6 +8,9 @@ export const GRID_CSS = `
 .ppg.ppg-dragover { box-shadow: inset 0 0 0 2px #3a8ee6; background: #3a8ee614; }
 .ppg-bar { display: flex; gap: 6px; align-items: center; flex-wrap: wrap; }
 .ppg-bar .ppg-count { opacity: 0.75; margin-left: auto; }
+.ppg-notice { margin: 0; padding: 4px 8px; border-left: 3px solid #c90;
+  background: #cc99001f; border-radius: 4px; }
+.ppg-notice[hidden] { display: none; }
 .ppg button { font: inherit; cursor: pointer; }
 .ppg button:focus-visible, .ppg input:focus-visible { outline: 2px solid #3a8ee6;
   outline-offset: 1px; }

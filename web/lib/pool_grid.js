@@ -4,6 +4,7 @@
 import { el, ensureStyle, messageOf, onceNotifier } from "./dom.js";
 import { createCell, slotName, updateCell } from "./grid_cell.js";
 import { GRID_CSS } from "./grid_style.js";
+import { createStoreNotice } from "./store_notice.js";
 import { createUploadQueue } from "./upload_queue.js";
 
 const EMPTY_TEXT = "No images yet — drop image files here, paste one (Ctrl+V) or use Upload.";
@@ -31,6 +32,7 @@ export function createPoolGrid({
   confirm = (m) => window.confirm(m),
   onOpenMask = null,
   onChange = null,
+  storeNotice = true, // a visible notice when the store runs single-writer
 }) {
   ensureStyle("ppg-style", GRID_CSS);
   const errors = onceNotifier(notify);
@@ -67,6 +69,7 @@ export function createPoolGrid({
     "div",
     { class: "ppg", tabindex: "0", role: "region", "aria-label": "Image pool" },
     el("div", { class: "ppg-bar" }, uploadBtn, fileInput, count),
+    storeNotice ? createStoreNotice(api) : null,
     queue.element,
     empty,
     list,

@@ -5,6 +5,7 @@ import { createApi } from "/lib/api.js";
 import { createPoller } from "/lib/poller.js";
 import { createPoolGrid } from "/lib/pool_grid.js";
 import { createProfileBar } from "/lib/profile_bar.js";
+import { singleWriterText } from "/lib/store_notice.js";
 
 const $ = (sel) => document.querySelector(sel);
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -34,6 +35,11 @@ async function showStore() {
     const info = await api.storeInfo();
     const mode = info.single_writer ? " — single writer" : "";
     $("#store-info").textContent = `${info.backend} store ${info.url}${mode}`;
+    if (info.single_writer) {
+      const notice = $("#store-notice"); // the page says it once, above both grids
+      notice.textContent = singleWriterText(info);
+      notice.hidden = false;
+    }
   } catch (err) {
     $("#store-info").textContent = `store unavailable: ${err.message}`;
     notify("error", err.message);
@@ -42,7 +48,7 @@ async function showStore() {
 
 // -- the selected profile's pool ---------------------------------------------------
 
-const profileGrid = createPoolGrid({ api, notify });
+const profileGrid = createPoolGrid({ api, notify, storeNotice: false });
 $("#profile-pool").append(profileGrid.element);
 
 function selectedFromHash() {
@@ -95,7 +101,7 @@ $("#pool-form").addEventListener("submit", async (event) => {
     return;
   }
   closeNodePool();
-  nodeGrid = createPoolGrid({ api, notify, poolId });
+  nodeGrid = createPoolGrid({ api, notify, poolId, storeNotice: false });
   const box = $("#node-pool");
   const title = document.createElement("h3");
   title.textContent = `Pool ${poolId}`;
