@@ -161,3 +161,16 @@ def test_two_multi_writer_processes_lose_no_acknowledged_write(service, request)
     acknowledged = sorted(w for _, acked, _ in results for w in acked)
     assert len(acknowledged) == 4 * n
     assert kept(open_cfg(u, opts)) == acknowledged
+
+
+def test_copy_to_a_service_that_ignores_conditions_is_refused(proxy, tmp_path, capsys, caplog):
+    src = str(tmp_path / "src")
+    assert main(["--store", src, "profiles", "create", "Moved"]) == 0
+    dst, opts = url(), s3_options(proxy.endpoint)
+    rc = main(["--store", src, "copy", "--to", dst, "--to-options", json.dumps(opts)])
+    err = capsys.readouterr().err
+    assert rc == 1 and "refusing to start" in err and proxy.endpoint in err
+    accepted = json.dumps({**opts, "single_writer": True})
+    with caplog.at_level(logging.WARNING, logger="pool_profiles.store"):
+        assert main(["--store", src, "copy", "--to", dst, "--to-options", accepted]) == 0
+    assert "runs single-writer" in caplog.text and proxy.endpoint in caplog.text

@@ -236,3 +236,10 @@ def test_repair_never_writes_a_manifest_for_a_pool_deleted_meanwhile(store, pool
     check.check_store(store, repair=True)
     monkeypatch.undo()
     assert store.walk(pid) == []
+
+
+def test_cli_delete_orphans_needs_repair(tmp_path, capsys):
+    from pool_profiles.cli import main
+
+    assert main(["--store", str(tmp_path / "s"), "check", "--delete-orphans"]) == 1
+    assert "--delete-orphans needs --repair" in capsys.readouterr().err

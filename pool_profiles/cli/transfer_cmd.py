@@ -91,6 +91,8 @@ def run_copy(args: argparse.Namespace) -> int:
     dst = open_configured(to, write=False)
     if dst.url == src.url:
         raise PoolProfilesError("--to names the store being copied from", code="same_store")
+    # Verify, don't trust: before the first write (the probe object is hidden).
+    dst.verify_conditional_writes()
     dst.warn_if_single_writer()
     if dst.backend == "memory":
         print(
