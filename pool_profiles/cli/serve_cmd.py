@@ -40,7 +40,7 @@ def _is_loopback(host: str) -> bool:
     return False
 
 
-async def _serve(app: object, host: str, port: int) -> None:
+async def _serve(app: object, host: str, port: int, note: str = "") -> None:
     from aiohttp import web
 
     runner = web.AppRunner(app, access_log=None)  # type: ignore[arg-type]
@@ -58,6 +58,8 @@ async def _serve(app: object, host: str, port: int) -> None:
         bound = runner.addresses[0][1] if runner.addresses else port
         shown = f"[{host}]" if ":" in host else host
         print(f"pool-profiles: serving on http://{shown}:{bound}/ (Ctrl+C to stop)", flush=True)
+        if note:
+            print(note, flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
@@ -71,8 +73,6 @@ def run(args: argparse.Namespace) -> int:
     from ..server.app import make_app  # aiohttp only when serving
 
     store = open_store_from_args(args)
-    # Which store and how it runs (several writers, or single writer and why).
-    print(f"pool-profiles: store {store.url}: {store.writer_mode()}", file=sys.stderr, flush=True)
     loopback = _is_loopback(args.host)
     if not loopback:
         print(
@@ -82,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
         )
     app = make_app(store, loopback_only=loopback, bind_host=args.host)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(app, args.host, args.port))
+        # After the address line: which store and how it runs (single writer and why).
+        note = f"pool-profiles: store {store.url}: {store.writer_mode()}"
+        asyncio.run(_serve(app, args.host, args.port, note))
     print("pool-profiles: server stopped", flush=True)
     return 0

@@ -42,14 +42,12 @@ def served(request):
         try:
             line = proc.stdout.readline()
             assert "serving on" in line, proc.stderr.read()
+            mode = "single writer" if proxied else "several writers"
+            assert proc.stdout.readline().startswith(f"pool-profiles: store {url}: {mode}")
             yield Served(line.split("serving on ", 1)[1].split()[0].rstrip("/"), via, proxied)
         finally:
             proc.terminate()
             proc.wait(timeout=10)
-            # The start-up line on stderr says how the store runs.
-            err = proc.stderr.read()
-            mode = "single writer" if proxied else "several writers"
-            assert f"store {url}: {mode}" in err, err
 
 
 MOUNT_GRID = """async () => {
