@@ -174,3 +174,21 @@ def test_copy_to_a_service_that_ignores_conditions_is_refused(proxy, tmp_path, c
     with caplog.at_level(logging.WARNING, logger="pool_profiles.store"):
         assert main(["--store", src, "copy", "--to", dst, "--to-options", accepted]) == 0
     assert "runs single-writer" in caplog.text and proxy.endpoint in caplog.text
+
+
+def test_single_writer_mode_loses_nothing_between_its_own_threads(proxy):
+    import threading
+
+    store = open_cfg(url(), {**s3_options(proxy.endpoint), "single_writer": True})
+    assert store.cas_problem
+
+    def bump(tag: str) -> None:
+        for _ in range(5):
+            store.update_json("count.json", lambda d: d.update(n=d.get("n", 0) + 1))
+
+    threads = [threading.Thread(target=bump, args=(f"t{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert store.read_json("count.json") == {"n": 20}

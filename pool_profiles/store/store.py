@@ -156,9 +156,10 @@ class Store:
         self.url = url
         self.backend = backend
         self.capabilities = capabilities
-        # Only used by the generic single-writer compare-and-swap below (and by stores
-        # whose service was found to ignore conditional writes).
+        # Only used by the generic single-writer compare-and-swap below.
         self._process_lock = threading.Lock()
+        # Serialises write_if in this process when the service ignores its conditions.
+        self._unverified_lock = threading.Lock()
         #: The store options said "single_writer": true (see `verify_conditional_writes`).
         self.accept_single_writer = False
         #: What the service was found to ignore (one sentence); set by the probe.
@@ -414,7 +415,7 @@ class Store:
                 return self._write_if(path, bytes(data), version)
             # The service ignores the conditions (accepted single-writer mode): compare
             # under this process's lock, so at least its own threads lose nothing.
-            with self._process_lock:
+            with self._unverified_lock:
                 if self._read_versioned(path).version != version:
                     raise VersionConflict(f"{self._rel(path)} changed since it was read")
                 return self._write_if(path, bytes(data), version)

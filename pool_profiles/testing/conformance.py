@@ -304,6 +304,19 @@ class StoreConformance:
         assert doc["count"] == 40
         assert sorted(doc["by"]) == sorted(["p0"] * 20 + ["p1"] * 20)
 
+    def test_service_honours_compare_and_swap(self, store: Store) -> None:
+        """Verify, don't trust: the start-up probe (cas_probe.py) passes on this service,
+        fresh and with its probe object already there, and the object stays hidden."""
+        from ..store import cas_probe
+
+        if store.capabilities.conditional_write is not Support.NATIVE:
+            pytest.skip("no native compare-and-swap: nothing to probe")
+        store.write_bytes("pool/a.png", b"a")
+        assert cas_probe.probe(store) is None
+        assert cas_probe.probe(store) is None
+        assert store.walk("") == ["pool/a.png"]
+        assert [e.name for e in store.listdir("")] == ["pool"]
+
     def test_listing_sees_other_process_writes(self, store: Store, store_spec: StoreSpec) -> None:
         if not store.capabilities.shared:
             pytest.skip("backend is not shared between processes")
