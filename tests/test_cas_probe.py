@@ -149,12 +149,17 @@ def test_two_processes_behind_the_proxy_acknowledge_nothing(proxy):
     assert all("refusing to start" in (error or "") for _, _, error in results)
 
 
-@pytest.mark.parametrize("service", ["moto", "seaweedfs"])
+@pytest.mark.parametrize("service", ["moto", "moto, single writer accepted", "seaweedfs"])
 def test_two_multi_writer_processes_lose_no_acknowledged_write(service, request):
-    if service == "moto":
+    # Every mode in which a store starts as multi-writer: an honest service, also with
+    # single-writer mode accepted (the probe passes, so it stays multi-writer).
+    if service.startswith("moto"):
         u, opts = url(), s3_options(request.getfixturevalue("moto_endpoint"))
+        if "accepted" in service:
+            opts["single_writer"] = True
     else:
         u, opts = url(), request.getfixturevalue("seaweed_server").options()
+    assert not open_cfg(u, opts).capabilities.single_writer
     n = 5
     results = run_writers(u, opts, ["a", "b"], n)
     assert [error for _, _, error in results] == [None, None]
