@@ -197,3 +197,25 @@ def test_single_writer_mode_loses_nothing_between_its_own_threads(proxy):
     for t in threads:
         t.join(60)
     assert store.read_json("count.json") == {"n": 20}
+
+
+@pytest.mark.parametrize("accept", [False, True])
+def test_comfyui_start_log_says_how_the_store_runs(proxy, monkeypatch, caplog, accept):
+    from pool_profiles.comfy import store as comfy_store
+
+    opts = {**s3_options(proxy.endpoint), "single_writer": accept}
+    cfg = config.StoreConfig(url(), opts, "test")
+    monkeypatch.setattr(comfy_store, "resolve", lambda: cfg)
+    comfy_store.reset()
+    try:
+        with caplog.at_level(logging.INFO, logger="pool_profiles"):
+            comfy_store.open_at_startup()
+    finally:
+        comfy_store.reset()
+    if accept:
+        line = next(r.getMessage() for r in caplog.records if "using the" in r.getMessage())
+        assert "single writer" in line and proxy.endpoint in line
+    else:
+        error = next(r.getMessage() for r in caplog.records if r.levelname == "ERROR")
+        assert "storage is not usable" in error and "refusing to start" in error
+        assert proxy.endpoint in error
