@@ -220,3 +220,25 @@ def test_dead_endpoint_fails_fast_without_secrets(kind):
     with pytest.raises(StorageError, match="refused the connection") as err:
         store.check()
     assert secret not in str(err.value) and "AccountKey" not in str(err.value)
+
+
+def test_gcs_read_without_a_generation_header(request, monkeypatch):
+    """A service that sends no X-Goog-Generation with the bytes (gcp-storage-emulator):
+    the version comes from the object's metadata, read before the bytes."""
+    store = cloud_spec("gcs", request).open()
+    version = store.write_if("g.json", b"1", None)
+    real_call = store.fs._call
+
+    async def without_header(*args, **kwargs):
+        out = await real_call(*args, **kwargs)
+        if kwargs.get("alt") == "media":
+            headers, data = out
+            return {k: v for k, v in headers.items() if k.lower() != "x-goog-generation"}, data
+        return out
+
+    monkeypatch.setattr(store.fs, "_call", without_header)
+    assert store.read_versioned("g.json").version == version
+    with pytest.raises(VersionConflict):
+        store.write_if("g.json", b"stale", str(int(version) - 1))
+    assert store.read_versioned("g.json").data == b"1"
+    assert store.read_versioned("missing.json").version is None

@@ -59,23 +59,38 @@ class GcsStore(Store):
             except FileNotFoundError:
                 return Versioned(None, None)
             # The generation of exactly the bytes returned (one request, no race).
-            return Versioned(data, str(headers["X-Goog-Generation"]))
+            generation = headers.get("X-Goog-Generation")
+            if generation is not None:
+                return Versioned(data, str(generation))
+            # A service that does not say which (gcp-storage-emulator): the generation
+            # first, then the bytes of that generation. Read in this order, a version is
+            # never newer than its bytes, so a write against it cannot skip a change.
+            for _ in range(5):
+                generation = await self._generation(bucket, key)
+                if generation is None:
+                    return Versioned(None, None)
+                try:
+                    _, data = await self.fs._call(
+                        "GET", "b/{}/o/{}", bucket, key, alt="media", generation=generation
+                    )
+                except FileNotFoundError:
+                    continue  # replaced in between: that generation is gone
+                return Versioned(data, generation)
+            raise StorageError(f"{key} kept changing while it was read")
 
         return self._run(get)
 
+    async def _generation(self, bucket: str, key: str) -> str | None:
+        try:
+            meta = await self.fs._call(
+                "GET", "b/{}/o/{}", bucket, key, json_out=True, fields="generation"
+            )
+        except FileNotFoundError:
+            return None
+        return str(meta["generation"])
+
     def _version(self, path: str) -> str | None:
-        bucket, key = self._bucket_key(path)
-
-        async def stat() -> str | None:
-            try:
-                meta = await self.fs._call(
-                    "GET", "b/{}/o/{}", bucket, key, json_out=True, fields="generation"
-                )
-            except FileNotFoundError:
-                return None
-            return str(meta["generation"])
-
-        return self._run(stat)
+        return self._run(self._generation, *self._bucket_key(path))
 
     def _read_if_changed(self, path: str, stamp: str | None) -> Versioned | None:
         # A metadata GET first (the emulator ignores ifGenerationNotMatch on reads).
