@@ -242,3 +242,19 @@ def test_gcs_read_without_a_generation_header(request, monkeypatch):
         store.write_if("g.json", b"stale", str(int(version) - 1))
     assert store.read_versioned("g.json").data == b"1"
     assert store.read_versioned("missing.json").version is None
+
+
+@pytest.mark.parametrize("error", ["forbidden", "unauthorized"])
+def test_gcs_denied_names_the_credentials(request, monkeypatch, error):
+    from gcsfs.retry import HttpError
+
+    store = cloud_spec("gcs", request).open()
+
+    async def refuse(*args, **kwargs):
+        if error == "forbidden":
+            raise OSError("Forbidden: b/x\nno access")
+        raise HttpError({"code": 401, "message": "Anonymous caller does not have access"})
+
+    monkeypatch.setattr(store.fs, "_call", refuse)
+    with pytest.raises(StorageError, match="denied: check the credentials"):
+        store.check()

@@ -160,7 +160,8 @@ class GcsStore(Store):
             raise StorageError(f"GCS bucket '{bucket}'{where} does not exist") from exc
         except Exception as exc:
             text = scrub(str(exc))
-            if "Forbidden" in text or "401" in text or "Unauthorized" in text:
+            # gcsfs: 403 is an OSError "Forbidden: ...", 401 an HttpError with .code.
+            if getattr(exc, "code", None) in (401, 403) or text.startswith("Forbidden"):
                 raise StorageError(
                     f"access to GCS bucket '{bucket}'{where} was denied: check the credentials "
                     "(GOOGLE_APPLICATION_CREDENTIALS, gcloud auth application-default login, "
