@@ -258,3 +258,20 @@ def test_gcs_denied_names_the_credentials(request, monkeypatch, error):
     monkeypatch.setattr(store.fs, "_call", refuse)
     with pytest.raises(StorageError, match="denied: check the credentials"):
         store.check()
+
+
+def test_blob_cache_tells_accounts_and_endpoints_apart():
+    """The nodes' blob cache keys on the service: the same az://c/x on two accounts,
+    or gs://b/x on GCS and on an emulator, are different data."""
+    pytest.importorskip("gcsfs")
+    pytest.importorskip("adlfs")
+    from pool_profiles.nodes.blobcache import endpoint
+    from pool_profiles.testing.azurite import connection_string
+
+    one = open_store("az://c-x/p", {"connection_string": connection_string("http://127.0.0.1:1")})
+    key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+    two = open_store("az://c-x/p", {"account_name": "otheraccount", "account_key": key})
+    assert endpoint(one) == "http://127.0.0.1:1/devstoreaccount1/"
+    assert "otheraccount" in endpoint(two)
+    gcs = open_store("gs://b-x/p", {"endpoint_url": "http://127.0.0.1:2", "token": "anon"})
+    assert endpoint(gcs) == "http://127.0.0.1:2"

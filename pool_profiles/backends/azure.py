@@ -239,6 +239,8 @@ class AzureBackend(Backend):
             fs = AzureBlobFileSystem(**opts)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"bad Azure store options: {_redact(str(exc), opts)}") from exc
+        # Names the account for the nodes' blob cache: az://c/x of two accounts differ.
+        fs.endpoint_url = public_url(str(getattr(fs.service_client, "url", "") or ""))
         return AzureStore(
             fs, root, url=f"az://{root}", backend="azure", capabilities=self.capabilities
         )

@@ -205,6 +205,8 @@ class GcsBackend(Backend):
             fs = GCSFileSystem(**opts)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"bad GCS store options: {scrub(str(exc))}") from exc
+        # Names the service for the nodes' blob cache: gs://b/x on an emulator is other data.
+        fs.endpoint_url = public_url(str(fs._location))
         return GcsStore(fs, root, url=f"gs://{root}", backend="gcs", capabilities=self.capabilities)
 
 
