@@ -8,6 +8,7 @@ In CI (CI=true) a missing emulator fails the tests; elsewhere they are skipped."
 
 from __future__ import annotations
 
+import io
 import os
 import threading
 import uuid
@@ -167,6 +168,30 @@ def test_copy_is_server_side(store, monkeypatch):
     assert store.read_bytes("dst/b.png") == b"a" * 1000
 
 
+def test_duplicate_profile_reads_no_image(store, monkeypatch):
+    """Duplicating a profile copies its images on the service: none is read here."""
+    from PIL import Image
+
+    from pool_profiles import pools, registry
+
+    pid = registry.create_profile(store, "Source")["id"]
+    for i in range(3):
+        buf = io.BytesIO()
+        Image.new("RGB", (5, 5), (i * 70, 0, 0)).save(buf, "PNG")
+        pools.add_image(store, pid, buf.getvalue())
+
+    def no_reads(*args, **kwargs):
+        raise AssertionError("an image passed through this host")
+
+    monkeypatch.setattr(store.fs, "cat_file", no_reads)
+    monkeypatch.setattr(store.fs, "open", no_reads)
+    dup = registry.duplicate_profile(store, pid, "Copy")["id"]
+    monkeypatch.undo()
+    assert pools.pool_view(store, dup)["count"] == 3
+    for key in store.walk(pid):
+        assert store.read_bytes(dup + key[len(pid) :]) == store.read_bytes(key)
+
+
 def test_missing_bucket_is_a_clear_error(store_spec):
     url = store_spec.url.split("://")[0] + "://no-such-bucket-here/p"
     with pytest.raises(StorageError, match="does not exist"):
@@ -275,3 +300,46 @@ def test_blob_cache_tells_accounts_and_endpoints_apart():
     assert "otheraccount" in endpoint(two)
     gcs = open_store("gs://b-x/p", {"endpoint_url": "http://127.0.0.1:2", "token": "anon"})
     assert endpoint(gcs) == "http://127.0.0.1:2"
+
+
+# -- the command line end to end ------------------------------------------------------------
+
+
+def test_cli_round_trip(store_spec, tmp_path, capsys, monkeypatch):
+    """Create, add, duplicate (server-side copies), export, import and check through
+    the command line, on each service."""
+    import json
+
+    from PIL import Image
+
+    from pool_profiles import pools, registry
+    from pool_profiles.cli import main
+
+    monkeypatch.delenv("POOL_PROFILES_STORE", raising=False)
+    monkeypatch.delenv("POOL_PROFILES_STORE_OPTIONS", raising=False)
+    images = []
+    for i in range(3):
+        path = tmp_path / f"in{i}.png"
+        Image.new("RGB", (6, 4), (i * 60, 10, 10)).save(path)
+        images.append(str(path))
+    where = ["--store", store_spec.url, "--store-options", json.dumps(store_spec.options)]
+
+    def cli(*argv: str) -> str:
+        rc = main([*argv, *where])
+        out, err = capsys.readouterr()
+        assert rc == 0, err
+        return out
+
+    cli("profiles", "create", "Cloud")
+    cli("pool", "add", "Cloud", *images)
+    cli("profiles", "duplicate", "Cloud", "Cloud copy")
+    cli("export", "Cloud copy", str(tmp_path / "out.zip"))
+    cli("import", "--name", "Cloud back", str(tmp_path / "out.zip"))
+    report = json.loads(cli("check", "--json"))
+    assert report["ok"] and report["profiles"] == 3 and report["pools"] == 3, report
+    assert [i for i in report["issues"] if i["severity"] != "info"] == []
+    store = store_spec.open()
+    names = {p["name"]: p["id"] for p in registry.list_profiles(store)}
+    assert set(names) == {"Cloud", "Cloud copy", "Cloud back"}
+    for name in names:
+        assert pools.pool_view(store, names[name])["count"] == 3
