@@ -291,11 +291,10 @@ def test_blob_cache_tells_accounts_and_endpoints_apart():
     pytest.importorskip("gcsfs")
     pytest.importorskip("adlfs")
     from pool_profiles.nodes.blobcache import endpoint
-    from pool_profiles.testing.azurite import connection_string
+    from pool_profiles.testing.azurite import KEY, connection_string
 
     one = open_store("az://c-x/p", {"connection_string": connection_string("http://127.0.0.1:1")})
-    key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-    two = open_store("az://c-x/p", {"account_name": "otheraccount", "account_key": key})
+    two = open_store("az://c-x/p", {"account_name": "otheraccount", "account_key": KEY})
     assert endpoint(one) == "http://127.0.0.1:1/devstoreaccount1/"
     assert "otheraccount" in endpoint(two)
     gcs = open_store("gs://b-x/p", {"endpoint_url": "http://127.0.0.1:2", "token": "anon"})
@@ -343,3 +342,13 @@ def test_cli_round_trip(store_spec, tmp_path, capsys, monkeypatch):
     assert set(names) == {"Cloud", "Cloud copy", "Cloud back"}
     for name in names:
         assert pools.pool_view(store, names[name])["count"] == 3
+
+
+def test_abfs_url_names_the_account():
+    pytest.importorskip("adlfs")
+    from pool_profiles.testing.azurite import KEY
+
+    store = open_store("abfs://ctr@myaccount.dfs.core.windows.net/pre/fix", {"account_key": KEY})
+    assert store.root == "ctr/pre/fix" and store.url == "az://ctr/pre/fix"
+    assert store.fs.account_name == "myaccount"
+    assert "myaccount" in store.fs.endpoint_url and KEY not in store.fs.endpoint_url
