@@ -23,6 +23,11 @@ BUILTINS: dict[str, str] = {
     "file": "pool_profiles.backends.local:backend",
     "memory": "pool_profiles.backends.memory:backend",
     "s3": "pool_profiles.backends.s3:backend",
+    "gs": "pool_profiles.backends.gcs:backend",
+    "gcs": "pool_profiles.backends.gcs:backend",
+    "az": "pool_profiles.backends.azure:backend",
+    "abfs": "pool_profiles.backends.azure:backend",
+    "abfss": "pool_profiles.backends.azure:backend",
 }
 
 
