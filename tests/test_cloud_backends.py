@@ -352,3 +352,76 @@ def test_abfs_url_names_the_account():
     assert store.root == "ctr/pre/fix" and store.url == "az://ctr/pre/fix"
     assert store.fs.account_name == "myaccount"
     assert "myaccount" in store.fs.endpoint_url and KEY not in store.fs.endpoint_url
+
+
+class _IgnoringGcsEmulator:
+    """PyPI gcp-storage-emulator: a GCS JSON API that ignores ifGenerationMatch
+    entirely (measured: every conditional write answered 200). It stands for a GCS
+    compatible service that does not keep its promise."""
+
+    def __enter__(self):
+        import shutil
+        import subprocess
+        import sys
+        import time
+        import urllib.request
+
+        from pool_profiles.testing.emulator import free_port
+
+        exe = shutil.which("gcp-storage-emulator", path=os.path.dirname(sys.executable))
+        if exe is None:
+            _unavailable("gcp-storage-emulator is not installed (pip install -e '.[test]')")
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [exe, "start", "--host", "127.0.0.1", "--port", str(self.port), "--in-memory"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        request = urllib.request.Request(
+            f"{self.endpoint}/storage/v1/b?project=test",
+            data=b'{"name": "ignoring"}',
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(request, timeout=2).close()
+                return self
+            except OSError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    self.__exit__()
+                    raise RuntimeError("gcp-storage-emulator did not start") from None
+                time.sleep(0.3)
+
+    def __exit__(self, *_):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except Exception:
+            self.proc.kill()
+
+
+def test_gcs_service_ignoring_preconditions_is_refused():
+    """Verify, don't trust, on GCS: the start-up probe refuses a service that ignores
+    generation preconditions, naming it and both ignored conditions; accepted
+    single-writer mode starts and says so."""
+    from pool_profiles.store import cas_probe
+    from pool_profiles.testing.gcs_server import gcs_options
+
+    with _IgnoringGcsEmulator() as emulator:
+        options = gcs_options(emulator.endpoint)
+        cas_probe.forget()
+        store = open_store(f"gs://ignoring/{uuid.uuid4().hex[:8]}", options)
+        with pytest.raises(StorageError) as err:
+            store.verify_conditional_writes()
+        message = str(err.value)
+        assert emulator.endpoint in message
+        assert "ifGenerationMatch=0" in message and "stale version" in message
+        accepted = open_store(
+            f"gs://ignoring/{uuid.uuid4().hex[:8]}", {**options, "single_writer": True}
+        )
+        accepted.verify_conditional_writes()
+        assert accepted.capabilities.conditional_write is Support.NONE
+        assert "ignored" in (accepted.cas_problem or "")

@@ -38,6 +38,12 @@ def _redact(text: str, options: Mapping[str, Any]) -> str:
 
 
 class AzureStore(Store):
+    cas_terms = {"create": "If-None-Match: *", "replace": "If-Match"}
+
+    def service_endpoint(self) -> str | None:
+        endpoint = getattr(self.fs, "endpoint_url", None)
+        return str(endpoint) if endpoint else None
+
     def _container_blob(self, path: str) -> tuple[str, str]:
         container, _, blob = path.partition("/")
         return container, blob

@@ -41,6 +41,12 @@ def _multipart(key: str, data: bytes) -> bytes:
 
 
 class GcsStore(Store):
+    cas_terms = {"create": "ifGenerationMatch=0", "replace": "ifGenerationMatch"}
+
+    def service_endpoint(self) -> str | None:
+        endpoint = getattr(self.fs, "endpoint_url", None)
+        return str(endpoint) if endpoint else None
+
     def _bucket_key(self, path: str) -> tuple[str, str]:
         bucket, _, key = path.partition("/")
         return bucket, key
