@@ -387,3 +387,67 @@ def image_for_mask_editor(image: bytes, mask: bytes, limits: ImageLimits | None 
                 out = io.BytesIO()
                 rgba.save(out, "PNG")
     return out.getvalue()
+
+
+# -- datasets (image + caption + mask folders) ------------------------------------
+
+_SWAPS_SIDES = {5, 6, 7, 8}  # EXIF orientations that turn the image by 90 degrees
+
+
+def upright_size(data: bytes, limits: ImageLimits | None = None) -> tuple[int, int]:
+    """(width, height) of an image as shown and as the nodes output it (EXIF orientation
+    applied), from its header: nothing is decoded. A mask is painted at this size."""
+    lim = _limits(limits)
+    img = _open_checked(data, lim)
+    with img:
+        # A PNG's EXIF comes with its header (eXIf before IDAT); asking Pillow for a
+        # PNG's EXIF otherwise decodes the whole image.
+        if (img.format or "").upper() == "PNG" and "exif" not in img.info:
+            return img.size
+        turned = _orientation(img) in _SWAPS_SIDES
+        return (img.height, img.width) if turned else img.size
+
+
+def _is_plain_mask(img: Image.Image, size: tuple[int, int]) -> bool:
+    """Already what a dataset mask is: a grey PNG of the image's size, white = painted."""
+    return (img.format or "").upper() == "PNG" and img.mode == "L" and img.size == size
+
+
+def _mask_png(mask: Image.Image) -> bytes:
+    out = io.BytesIO()
+    mask.save(out, "PNG")
+    return out.getvalue()
+
+
+def mask_for_dataset(
+    data: bytes, size: tuple[int, int], limits: ImageLimits | None = None
+) -> bytes:
+    """A stored mask as a dataset's mask file: a grey PNG of `size` (the image's upright
+    size), white = painted. A mask already so is returned as it is, undecoded."""
+    lim = _limits(limits)
+    img = _open_checked(data, lim)
+    with img:
+        if _is_plain_mask(img, size):
+            return bytes(data)
+    with _decoded(data, lim, copies=3) as (img, _info):
+        mask = mask_layer(img)
+        if mask.size != size:  # as the nodes read it: stretched onto the image
+            mask = mask.resize(size, Image.Resampling.BILINEAR)
+        return _mask_png(mask)
+
+
+def mask_from_dataset(
+    data: bytes, size: tuple[int, int], limits: ImageLimits | None = None
+) -> bytes:
+    """A dataset's mask file as a stored mask: it must be exactly `size` (the image's
+    upright size: ValidationError code "mask_size" otherwise); decoded once (a damaged
+    file fails), kept as it is when already a grey PNG, else read as mask_layer does."""
+    with _decoded(data, _limits(limits), copies=2) as (img, _info):
+        if img.size != size:
+            raise ValidationError(
+                f"mask is {img.width}x{img.height}, its image {size[0]}x{size[1]}",
+                code="mask_size",
+            )
+        if _is_plain_mask(img, size):
+            return bytes(data)
+        return _mask_png(mask_layer(img))

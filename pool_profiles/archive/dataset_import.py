@@ -1,0 +1,481 @@
+"""Dataset import: a folder or zip of images + same-stem `.txt` captions + `masks/`
+same-stem PNG masks becomes a new profile.
+
+What makes the whole import fail, before anything is written: a zip member name that
+is absolute or climbs out (`..`), a duplicate, more members or bytes than the import
+limits, a member that expands like a zip bomb, a damaged zip. What is skipped, with
+the reason, and listed: files that are not images or captions, images that do not
+decode or exceed the image limits, links and special files (never followed), files in
+other sub-folders, captions and masks without an image, masks whose size differs from
+their image's. The profile is staged (its "importing" marker) until registered, and a
+failure removes all it wrote."""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import contextlib
+import json
+import os
+import stat
+import time
+import zipfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import IO
+
+from .. import ids, imaging, pools, registry
+from ..blobs import manifest_key, new_image_name, new_mask_name
+from ..errors import TooLargeError, ValidationError
+from ..imaging import ImageLimits
+from ..staging import IMPORT, Stage
+from ..store import Store
+from .dataset import (
+    CAPTION_EXT,
+    FALLBACK_NAME,
+    IMAGE_FILE_EXTS,
+    MASK_EXT,
+    MASKS,
+    MAX_CAPTION_BYTES,
+    DatasetImport,
+    Skipped,
+    natural_key,
+)
+from .importer import _check_member_name, _check_sizes
+from .layout import ImportLimits, Progress
+
+MACOS_METADATA = "__MACOSX"
+SUBFOLDER = "in a sub-folder: only the top level and masks/ are read"
+
+
+@dataclass
+class _File:
+    """A usable regular file of the dataset: its name inside it and how to read it."""
+
+    name: str  # "0001.png", "masks/0001.png" ("/"-separated, top folder stripped)
+    size: int
+    read: Callable[[int], bytes]  # read(cap): at most cap + 1 bytes
+
+
+@dataclass
+class _Scan:
+    files: list[_File] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    top: str | None = None  # a zip's single top folder (a name for the profile)
+
+
+def _readable_name(name: str) -> bool:
+    # Surrogates: bytes that are not UTF-8 in a folder listing; controls: hostile names.
+    return not any(ord(c) < 32 or ord(c) == 127 or 0xD800 <= ord(c) <= 0xDFFF for c in name)
+
+
+# -- reading a folder ------------------------------------------------------------------
+
+
+def _read_path(path: str) -> Callable[[int], bytes]:
+    def read(cap: int) -> bytes:
+        # O_NOFOLLOW: a file swapped for a link after the scan is refused, not followed.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as f:
+            return f.read(cap + 1)
+
+    return read
+
+
+def _scan_dir(folder: str, prefix: str, scan: _Scan, limits: ImportLimits, depth: int) -> None:
+    with os.scandir(folder) as entries:
+        for entry in sorted(entries, key=lambda e: e.name):
+            shown = prefix + entry.name
+            if len(scan.files) + len(scan.skipped) >= limits.max_members:
+                raise TooLargeError(f"the dataset has more than {limits.max_members} files")
+            if not _readable_name(entry.name):
+                scan.skipped.append(Skipped(repr(shown)[1:-1], "the name is not readable text"))
+            elif entry.is_symlink():
+                scan.skipped.append(Skipped(shown, "a symbolic link (links are not followed)"))
+            elif entry.is_dir(follow_symlinks=False):
+                if depth == 0 and entry.name == MASKS:
+                    _scan_dir(entry.path, prefix + MASKS + "/", scan, limits, depth + 1)
+                else:
+                    scan.skipped.append(Skipped(shown + "/", SUBFOLDER))
+            elif entry.is_file(follow_symlinks=False):
+                size = entry.stat(follow_symlinks=False).st_size
+                scan.files.append(_File(shown, size, _read_path(entry.path)))
+            else:
+                scan.skipped.append(Skipped(shown, "not a regular file"))
+
+
+def _scan_folder(folder: str, limits: ImportLimits) -> _Scan:
+    scan = _Scan()
+    try:
+        _scan_dir(folder, "", scan, limits, 0)
+    except OSError as exc:
+        raise ValidationError(f"cannot read {folder}: {exc.strerror or exc}") from exc
+    total = sum(f.size for f in scan.files)
+    if total > limits.max_total_bytes:
+        raise TooLargeError(f"the dataset holds {total} bytes; at most {limits.max_total_bytes}")
+    return scan
+
+
+# -- reading a zip ---------------------------------------------------------------------
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[int], bytes]:
+    def read(cap: int) -> bytes:
+        # zipfile stops at the declared size and checks the CRC.
+        with zf.open(info) as f:
+            return f.read(cap + 1)
+
+    return read
+
+
+def _member_problem(info: zipfile.ZipInfo) -> str | None:
+    mode = info.external_attr >> 16
+    kind = stat.S_IFMT(mode)
+    if stat.S_ISLNK(mode):
+        return "a symbolic link (links are not followed)"
+    if kind and kind != stat.S_IFREG:
+        return "not a regular file"
+    if info.flag_bits & 0x1:
+        return "encrypted"
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        return "an unsupported compression method"
+    return None
+
+
+def _single_top(names: list[str]) -> str | None:
+    """The one folder every file is in (a zipped folder), if so."""
+    tops = {n.split("/", 1)[0] for n in names}
+    if len(tops) == 1 and all("/" in n for n in names):
+        return next(iter(tops))
+    return None
+
+
+def _scan_zip(zf: zipfile.ZipFile, limits: ImportLimits) -> _Scan:
+    infos = zf.infolist()
+    if len(infos) > limits.max_members:
+        raise TooLargeError(f"zip has {len(infos)} members; at most {limits.max_members}")
+    seen: set[str] = set()
+    for info in infos:
+        _check_member_name(info.filename)  # absolute, "..", drive letters: refused
+        if info.filename in seen:
+            raise ValidationError(f"zip has {info.filename!r} twice", code="bad_zip")
+        seen.add(info.filename)
+    _check_sizes(infos, limits)  # per member, in total, and the compression ratio
+    scan = _Scan()
+    files = [i for i in infos if not i.is_dir()]
+    ours = [i for i in files if i.filename.split("/", 1)[0] != MACOS_METADATA]
+    top = _single_top([i.filename for i in ours])
+    scan.top = top if top != MASKS else None
+    cut = len(scan.top) + 1 if scan.top else 0
+    for info in files:
+        name = info.filename
+        if name.split("/", 1)[0] == MACOS_METADATA:
+            scan.skipped.append(Skipped(name, "macOS metadata"))
+            continue
+        problem = _member_problem(info)
+        if problem:
+            scan.skipped.append(Skipped(name, problem))
+            continue
+        scan.files.append(_File(name[cut:], info.file_size, _read_member(zf, info)))
+    return scan
+
+
+# -- what the files are ----------------------------------------------------------------
+
+
+@dataclass
+class _Item:
+    """One image to import, with its caption and mask when it has them."""
+
+    file: _File
+    label: str = ""
+    mask: _File | None = None
+
+
+def _caption(file: _File, skipped: list[Skipped]) -> str | None:
+    if file.size > MAX_CAPTION_BYTES:
+        skipped.append(Skipped(file.name, f"larger than {MAX_CAPTION_BYTES} bytes: no caption"))
+        return None
+    data = file.read(MAX_CAPTION_BYTES)
+    if len(data) > MAX_CAPTION_BYTES:
+        skipped.append(Skipped(file.name, f"larger than {MAX_CAPTION_BYTES} bytes: no caption"))
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        skipped.append(Skipped(file.name, "not UTF-8 text"))
+        return None
+    label = ids.tidy_label(text)
+    if len(label) == ids.LABEL_MAX and len(text.strip()) > ids.LABEL_MAX:
+        skipped.append(
+            Skipped(file.name, f"text past {ids.LABEL_MAX} characters left out (a label's limit)")
+        )
+    return label
+
+
+def _classify(scan: _Scan) -> list[_Item]:
+    """Images in natural order with their captions and masks; the rest is skipped."""
+    images: dict[str, list[_Item]] = collections.defaultdict(list)
+    captions: dict[str, _File] = {}
+    masks: dict[str, _File] = {}
+    skipped = scan.skipped
+    for file in scan.files:
+        folder, _, base = file.name.rpartition("/")
+        stem, ext = os.path.splitext(base)
+        ext = ext.lower()
+        if base.startswith("."):
+            skipped.append(Skipped(file.name, "a hidden file"))
+        elif folder == MASKS:
+            if ext == MASK_EXT:
+                masks[stem] = file
+            else:
+                skipped.append(Skipped(file.name, f"a mask must be a {MASK_EXT} file"))
+        elif folder:
+            skipped.append(Skipped(file.name, SUBFOLDER))
+        elif ext in IMAGE_FILE_EXTS:
+            images[stem].append(_Item(file))
+        elif ext == CAPTION_EXT:
+            captions[stem] = file
+        else:
+            shown = ext or "no extension"
+            skipped.append(Skipped(file.name, f"not an image or a caption ({shown})"))
+    for stem, file in captions.items():
+        if stem not in images:
+            skipped.append(Skipped(file.name, f"no image named {stem}.*"))
+            continue
+        label = _caption(file, skipped)
+        for item in images[stem]:
+            item.label = label or ""
+    for stem, file in masks.items():
+        if stem not in images:
+            skipped.append(Skipped(file.name, f"no image named {stem}.*"))
+            continue
+        for item in images[stem]:
+            item.mask = file
+    items = [item for group in images.values() for item in group]
+    return sorted(items, key=lambda item: natural_key(item.file.name))
+
+
+# -- checking (worker threads) and writing ----------------------------------------------
+
+
+@dataclass
+class _Ready:
+    item: _Item
+    stored: bytes | None = None  # None: the image is skipped
+    ext: str = ".png"
+    thumb: bytes | None = None
+    mask: bytes | None = None
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def _too_big(file: _File, cap: int) -> Skipped:
+    return Skipped(file.name, f"{file.size} bytes; the limit is {imaging.ENV_MAX_BYTES}={cap}")
+
+
+def _prepare(item: _Item, data: bytes, mask_data: bytes | None, lim: ImageLimits) -> _Ready:
+    """Decode (check) one image once: the bytes to store and its thumbnail; then its mask
+    against the image's size. Bad files become skipped entries, never errors."""
+    ready = _Ready(item)
+    try:
+        ingested = imaging.ingest_image(data, lim)
+    except (ValidationError, TooLargeError) as exc:
+        ready.skipped.append(Skipped(item.file.name, exc.message))
+        for other in [item.mask] if item.mask else []:
+            ready.skipped.append(Skipped(other.name, "its image was skipped"))
+        return ready
+    ready.stored, ready.ext, ready.thumb = ingested.stored, ingested.info.ext, ingested.thumb
+    if item.mask is None or mask_data is None:
+        return ready
+    try:
+        size = imaging.upright_size(data, lim)
+        ready.mask = imaging.mask_from_dataset(mask_data, size, lim)
+    except (ValidationError, TooLargeError) as exc:
+        ready.skipped.append(Skipped(item.mask.name, exc.message))
+    return ready
+
+
+def _workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+@dataclass
+class _Writer:
+    store: Store
+    pool_id: str
+    stage: Stage | None = None
+    slots: list[dict] = field(default_factory=list)
+    result: DatasetImport | None = None
+
+    def write(self, ready: _Ready, skipped: list[Skipped]) -> None:
+        skipped += ready.skipped
+        if ready.stored is None:
+            return
+        if self.stage is None:  # the marker before the first byte of the pool
+            self.stage = Stage.begin(self.store, self.pool_id, IMPORT)
+        seq = len(self.slots) + 1
+        image = new_image_name(seq, ready.ext)
+        self.store.write_bytes(pools.blob_key(self.pool_id, image), ready.stored)
+        if ready.thumb is not None:
+            self.store.write_bytes(pools.thumb_key(self.pool_id, image), ready.thumb)
+        mask = None
+        if ready.mask is not None:
+            mask = new_mask_name(image)
+            self.store.write_bytes(pools.blob_key(self.pool_id, mask), ready.mask)
+        label = ready.item.label
+        self.slots.append({"image": image, "mask": mask, "label": label, "added": time.time()})
+        self.stage.beat()
+
+
+def _import_items(
+    store: Store,
+    items: list[_Item],
+    skipped: list[Skipped],
+    name: str,
+    lim: ImageLimits,
+    limits: ImportLimits,
+    progress: Progress | None,
+) -> DatasetImport:
+    cap = min(limits.max_member_bytes, lim.max_bytes)
+    writer = _Writer(store, ids.new_id())
+    pending: collections.deque[concurrent.futures.Future[_Ready]] = collections.deque()
+    workers = _workers()
+    done = 0
+
+    def collect(block: bool) -> None:
+        nonlocal done
+        while pending and (block or pending[0].done()):
+            writer.write(pending.popleft().result(), skipped)
+            done += 1
+            if progress:
+                progress(done, len(items))
+
+    try:
+        with concurrent.futures.ThreadPoolExecutor(workers, "pool-dataset-import") as pool:
+            try:
+                for item in items:
+                    # Read here, one after another (a zip is one file); decoded in workers.
+                    data = item.file.read(cap)
+                    if len(data) > cap:
+                        skipped.append(_too_big(item.file, cap))
+                        if item.mask:
+                            skipped.append(Skipped(item.mask.name, "its image was skipped"))
+                        done += 1
+                        continue
+                    mask_data = item.mask.read(cap) if item.mask else None
+                    if item.mask and mask_data is not None and len(mask_data) > cap:
+                        skipped.append(_too_big(item.mask, cap))
+                        mask_data = None
+                    pending.append(pool.submit(_prepare, item, data, mask_data, lim))
+                    del data, mask_data
+                    # Bounded: at most two images per worker in memory at once.
+                    while len(pending) > 2 * workers:
+                        collect(block=True)
+                    collect(block=False)
+                collect(block=True)
+            finally:
+                for future in pending:
+                    future.cancel()
+        if not writer.slots:
+            raise ValidationError(_nothing_usable(skipped), code="no_images")
+        doc = {"active": 0, "next_seq": len(writer.slots) + 1, "slots": writer.slots}
+        data = json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8")
+        store.write_bytes(manifest_key(writer.pool_id), data)
+        entry = registry.register_profile(store, writer.pool_id, name)
+    except BaseException:
+        if writer.stage is not None:
+            with contextlib.suppress(Exception):
+                store.delete_tree(writer.pool_id)
+        raise
+    assert writer.stage is not None
+    writer.stage.commit()
+    slots = writer.slots
+    return DatasetImport(
+        profile=entry,
+        images=len(slots),
+        labels=sum(1 for s in slots if s["label"]),
+        masks=sum(1 for s in slots if s["mask"]),
+        skipped=skipped,
+    )
+
+
+def _nothing_usable(skipped: list[Skipped]) -> str:
+    text = "the dataset has no image that can be imported"
+    if skipped:
+        first = "; ".join(f"{s.name}: {s.reason}" for s in skipped[:3])
+        more = f" (and {len(skipped) - 3} more)" if len(skipped) > 3 else ""
+        text += f" — skipped {first}{more}"
+    return text
+
+
+def _choose_name(name: str | None, *fallbacks: str | None) -> str:
+    if name is not None:
+        return ids.clean_name(name)
+    for candidate in fallbacks:
+        if candidate:
+            with contextlib.suppress(ValidationError):
+                return ids.clean_name(candidate)
+    return FALLBACK_NAME
+
+
+def _run(
+    store: Store,
+    scan: _Scan,
+    name: str,
+    limits: ImportLimits,
+    image_limits: ImageLimits | None,
+    progress: Progress | None,
+) -> DatasetImport:
+    lim = image_limits or ImageLimits.from_env()
+    items = _classify(scan)
+    result = _import_items(store, items, scan.skipped, name, lim, limits, progress)
+    result.skipped.sort(key=lambda s: natural_key(s.name))
+    return result
+
+
+def import_dataset_folder(
+    store: Store,
+    folder: str,
+    *,
+    name: str | None = None,
+    limits: ImportLimits | None = None,
+    image_limits: ImageLimits | None = None,
+    progress: Progress | None = None,
+) -> DatasetImport:
+    """Import the dataset folder `folder` as a new profile (named `name`, else after
+    the folder; a taken name gets " (2)"). ValidationError / TooLargeError."""
+    limits = limits or ImportLimits()
+    if name is not None:
+        ids.clean_name(name)  # a bad name fails before any work
+    if not os.path.isdir(folder):
+        raise ValidationError(f"{folder}: not a folder", code="not_found")
+    scan = _scan_folder(folder, limits)
+    base = os.path.basename(os.path.normpath(os.path.abspath(folder)))
+    final = _choose_name(name, base)
+    return _run(store, scan, final, limits, image_limits, progress)
+
+
+def import_dataset_zip(
+    store: Store,
+    source: IO[bytes],
+    *,
+    name: str | None = None,
+    filename: str | None = None,
+    limits: ImportLimits | None = None,
+    image_limits: ImageLimits | None = None,
+    progress: Progress | None = None,
+) -> DatasetImport:
+    """Import a dataset zip (a seekable file) as a new profile, named `name`, else after
+    its single top folder, else after `filename` (the zip's file name)."""
+    limits = limits or ImportLimits()
+    if name is not None:
+        ids.clean_name(name)
+    try:
+        with zipfile.ZipFile(source) as zf:
+            scan = _scan_zip(zf, limits)
+            stem = os.path.splitext(os.path.basename(filename or ""))[0]
+            final = _choose_name(name, scan.top, stem)
+            return _run(store, scan, final, limits, image_limits, progress)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise ValidationError(f"not a valid zip file: {exc}", code="bad_zip") from exc
