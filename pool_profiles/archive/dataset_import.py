@@ -23,7 +23,7 @@ import zipfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Any
 
 from .. import ids, imaging, pools, registry
 from ..blobs import manifest_key, new_image_name, new_mask_name
@@ -257,16 +257,12 @@ def _classify(scan: _Scan) -> list[_Item]:
     return sorted(items, key=lambda item: natural_key(item.file.name))
 
 
-# -- checking (worker threads) and writing ----------------------------------------------
+# -- checking and writing (worker threads) ----------------------------------------------
 
 
 @dataclass
-class _Ready:
-    item: _Item
-    stored: bytes | None = None  # None: the image is skipped
-    ext: str = ".png"
-    thumb: bytes | None = None
-    mask: bytes | None = None
+class _Done:
+    slot: dict[str, Any] | None  # None: the image was skipped
     skipped: list[Skipped] = field(default_factory=list)
 
 
@@ -274,58 +270,62 @@ def _too_big(file: _File, cap: int) -> Skipped:
     return Skipped(file.name, f"{file.size} bytes; the limit is {imaging.ENV_MAX_BYTES}={cap}")
 
 
-def _prepare(item: _Item, data: bytes, mask_data: bytes | None, lim: ImageLimits) -> _Ready:
-    """Decode (check) one image once: the bytes to store and its thumbnail; then its mask
-    against the image's size. Bad files become skipped entries, never errors."""
-    ready = _Ready(item)
+def _process(
+    store: Store,
+    pool_id: str,
+    seq: int,
+    item: _Item,
+    data: bytes,
+    mask_data: bytes | None,
+    lim: ImageLimits,
+) -> _Done:
+    """One image, in a worker: decoded (checked) once for the bytes to store and its
+    thumbnail, its mask checked against its size, then all of it written under the
+    staged pool. Bad files become skipped entries; storage failures propagate."""
+    done = _Done(None)
     try:
         ingested = imaging.ingest_image(data, lim)
     except (ValidationError, TooLargeError) as exc:
-        ready.skipped.append(Skipped(item.file.name, exc.message))
-        for other in [item.mask] if item.mask else []:
-            ready.skipped.append(Skipped(other.name, "its image was skipped"))
-        return ready
-    ready.stored, ready.ext, ready.thumb = ingested.stored, ingested.info.ext, ingested.thumb
-    if item.mask is None or mask_data is None:
-        return ready
-    try:
-        size = imaging.upright_size(data, lim)
-        ready.mask = imaging.mask_from_dataset(mask_data, size, lim)
-    except (ValidationError, TooLargeError) as exc:
-        ready.skipped.append(Skipped(item.mask.name, exc.message))
-    return ready
+        done.skipped.append(Skipped(item.file.name, exc.message))
+        if item.mask:
+            done.skipped.append(Skipped(item.mask.name, "its image was skipped"))
+        return done
+    mask = None
+    if item.mask is not None and mask_data is not None:
+        try:
+            size = imaging.upright_size(data, lim)
+            mask = imaging.mask_from_dataset(mask_data, size, lim)
+        except (ValidationError, TooLargeError) as exc:
+            done.skipped.append(Skipped(item.mask.name, exc.message))
+    image = new_image_name(seq, ingested.info.ext)
+    store.write_bytes(pools.blob_key(pool_id, image), ingested.stored)
+    if ingested.thumb is not None:
+        store.write_bytes(pools.thumb_key(pool_id, image), ingested.thumb)
+    mask_name = None
+    if mask is not None:
+        mask_name = new_mask_name(image)
+        store.write_bytes(pools.blob_key(pool_id, mask_name), mask)
+    done.slot = {"image": image, "mask": mask_name, "label": item.label, "added": time.time()}
+    return done
 
 
 def _workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-@dataclass
-class _Writer:
-    store: Store
-    pool_id: str
-    stage: Stage | None = None
-    slots: list[dict] = field(default_factory=list)
-    result: DatasetImport | None = None
-
-    def write(self, ready: _Ready, skipped: list[Skipped]) -> None:
-        skipped += ready.skipped
-        if ready.stored is None:
-            return
-        if self.stage is None:  # the marker before the first byte of the pool
-            self.stage = Stage.begin(self.store, self.pool_id, IMPORT)
-        seq = len(self.slots) + 1
-        image = new_image_name(seq, ready.ext)
-        self.store.write_bytes(pools.blob_key(self.pool_id, image), ready.stored)
-        if ready.thumb is not None:
-            self.store.write_bytes(pools.thumb_key(self.pool_id, image), ready.thumb)
-        mask = None
-        if ready.mask is not None:
-            mask = new_mask_name(image)
-            self.store.write_bytes(pools.blob_key(self.pool_id, mask), ready.mask)
-        label = ready.item.label
-        self.slots.append({"image": image, "mask": mask, "label": label, "added": time.time()})
-        self.stage.beat()
+def _read(item: _Item, cap: int, skipped: list[Skipped]) -> tuple[bytes | None, bytes | None]:
+    """The image's and its mask's bytes (None: too large, and said so)."""
+    data = item.file.read(cap)
+    if len(data) > cap:
+        skipped.append(_too_big(item.file, cap))
+        if item.mask:
+            skipped.append(Skipped(item.mask.name, "its image was skipped"))
+        return None, None
+    mask_data = item.mask.read(cap) if item.mask else None
+    if item.mask and mask_data is not None and len(mask_data) > cap:
+        skipped.append(_too_big(item.mask, cap))
+        mask_data = None
+    return data, mask_data
 
 
 def _import_items(
@@ -337,16 +337,23 @@ def _import_items(
     limits: ImportLimits,
     progress: Progress | None,
 ) -> DatasetImport:
+    """Files are read here one after another (a zip is one file); workers decode and
+    write them. The marker goes first, the manifest and the registry entry last."""
     cap = min(limits.max_member_bytes, lim.max_bytes)
-    writer = _Writer(store, ids.new_id())
-    pending: collections.deque[concurrent.futures.Future[_Ready]] = collections.deque()
+    pool_id = ids.new_id()
+    stage: Stage | None = None
+    slots: list[dict[str, Any]] = []
+    pending: collections.deque[concurrent.futures.Future[_Done]] = collections.deque()
     workers = _workers()
     done = 0
 
     def collect(block: bool) -> None:
         nonlocal done
         while pending and (block or pending[0].done()):
-            writer.write(pending.popleft().result(), skipped)
+            result = pending.popleft().result()  # a storage failure raises here
+            skipped.extend(result.skipped)
+            if result.slot is not None:
+                slots.append(result.slot)
             done += 1
             if progress:
                 progress(done, len(items))
@@ -354,21 +361,16 @@ def _import_items(
     try:
         with concurrent.futures.ThreadPoolExecutor(workers, "pool-dataset-import") as pool:
             try:
-                for item in items:
-                    # Read here, one after another (a zip is one file); decoded in workers.
-                    data = item.file.read(cap)
-                    if len(data) > cap:
-                        skipped.append(_too_big(item.file, cap))
-                        if item.mask:
-                            skipped.append(Skipped(item.mask.name, "its image was skipped"))
-                        done += 1
+                for seq, item in enumerate(items, 1):
+                    data, mask_data = _read(item, cap, skipped)
+                    if data is None:
                         continue
-                    mask_data = item.mask.read(cap) if item.mask else None
-                    if item.mask and mask_data is not None and len(mask_data) > cap:
-                        skipped.append(_too_big(item.mask, cap))
-                        mask_data = None
-                    pending.append(pool.submit(_prepare, item, data, mask_data, lim))
-                    del data, mask_data
+                    if stage is None:  # the marker before the first byte of the pool
+                        stage = Stage.begin(store, pool_id, IMPORT)
+                    job = (store, pool_id, seq, item, data, mask_data, lim)
+                    pending.append(pool.submit(_process, *job))
+                    del data, mask_data, job
+                    stage.beat()
                     # Bounded: at most two images per worker in memory at once.
                     while len(pending) > 2 * workers:
                         collect(block=True)
@@ -377,20 +379,19 @@ def _import_items(
             finally:
                 for future in pending:
                     future.cancel()
-        if not writer.slots:
+        if not slots:
             raise ValidationError(_nothing_usable(skipped), code="no_images")
-        doc = {"active": 0, "next_seq": len(writer.slots) + 1, "slots": writer.slots}
+        doc = {"active": 0, "next_seq": len(items) + 1, "slots": slots}
         data = json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8")
-        store.write_bytes(manifest_key(writer.pool_id), data)
-        entry = registry.register_profile(store, writer.pool_id, name)
+        store.write_bytes(manifest_key(pool_id), data)
+        entry = registry.register_profile(store, pool_id, name)
     except BaseException:
-        if writer.stage is not None:
+        if stage is not None:
             with contextlib.suppress(Exception):
-                store.delete_tree(writer.pool_id)
+                store.delete_tree(pool_id)
         raise
-    assert writer.stage is not None
-    writer.stage.commit()
-    slots = writer.slots
+    assert stage is not None
+    stage.commit()
     return DatasetImport(
         profile=entry,
         images=len(slots),
