@@ -17,11 +17,9 @@ import concurrent.futures
 import contextlib
 import json
 import os
-import stat
 import time
 import zipfile
 import zlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -42,144 +40,8 @@ from .dataset import (
     Skipped,
     natural_key,
 )
-from .importer import _check_member_name, _check_sizes
+from .dataset_sources import SUBFOLDER, DatasetFile, Scan, scan_folder, scan_zip
 from .layout import ImportLimits, Progress
-
-MACOS_METADATA = "__MACOSX"
-SUBFOLDER = "in a sub-folder: only the top level and masks/ are read"
-
-
-@dataclass
-class _File:
-    """A usable regular file of the dataset: its name inside it and how to read it."""
-
-    name: str  # "0001.png", "masks/0001.png" ("/"-separated, top folder stripped)
-    size: int
-    read: Callable[[int], bytes]  # read(cap): at most cap + 1 bytes
-
-
-@dataclass
-class _Scan:
-    files: list[_File] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-    top: str | None = None  # a zip's single top folder (a name for the profile)
-
-
-def _readable_name(name: str) -> bool:
-    # Surrogates: bytes that are not UTF-8 in a folder listing; controls: hostile names.
-    return not any(ord(c) < 32 or ord(c) == 127 or 0xD800 <= ord(c) <= 0xDFFF for c in name)
-
-
-# -- reading a folder ------------------------------------------------------------------
-
-
-def _read_path(path: str) -> Callable[[int], bytes]:
-    def read(cap: int) -> bytes:
-        # O_NOFOLLOW: a file swapped for a link after the scan is refused, not followed.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
-        with os.fdopen(fd, "rb") as f:
-            return f.read(cap + 1)
-
-    return read
-
-
-def _scan_dir(folder: str, prefix: str, scan: _Scan, limits: ImportLimits, depth: int) -> None:
-    with os.scandir(folder) as entries:
-        for entry in sorted(entries, key=lambda e: e.name):
-            shown = prefix + entry.name
-            if len(scan.files) + len(scan.skipped) >= limits.max_members:
-                raise TooLargeError(f"the dataset has more than {limits.max_members} files")
-            if not _readable_name(entry.name):
-                scan.skipped.append(Skipped(repr(shown)[1:-1], "the name is not readable text"))
-            elif entry.is_symlink():
-                scan.skipped.append(Skipped(shown, "a symbolic link (links are not followed)"))
-            elif entry.is_dir(follow_symlinks=False):
-                if depth == 0 and entry.name == MASKS:
-                    _scan_dir(entry.path, prefix + MASKS + "/", scan, limits, depth + 1)
-                else:
-                    scan.skipped.append(Skipped(shown + "/", SUBFOLDER))
-            elif entry.is_file(follow_symlinks=False):
-                size = entry.stat(follow_symlinks=False).st_size
-                scan.files.append(_File(shown, size, _read_path(entry.path)))
-            else:
-                scan.skipped.append(Skipped(shown, "not a regular file"))
-
-
-def _scan_folder(folder: str, limits: ImportLimits) -> _Scan:
-    scan = _Scan()
-    try:
-        _scan_dir(folder, "", scan, limits, 0)
-    except OSError as exc:
-        raise ValidationError(f"cannot read {folder}: {exc.strerror or exc}") from exc
-    total = sum(f.size for f in scan.files)
-    if total > limits.max_total_bytes:
-        raise TooLargeError(f"the dataset holds {total} bytes; at most {limits.max_total_bytes}")
-    return scan
-
-
-# -- reading a zip ---------------------------------------------------------------------
-
-
-def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[int], bytes]:
-    def read(cap: int) -> bytes:
-        # zipfile stops at the declared size and checks the CRC.
-        with zf.open(info) as f:
-            return f.read(cap + 1)
-
-    return read
-
-
-def _member_problem(info: zipfile.ZipInfo) -> str | None:
-    mode = info.external_attr >> 16
-    kind = stat.S_IFMT(mode)
-    if stat.S_ISLNK(mode):
-        return "a symbolic link (links are not followed)"
-    if kind and kind != stat.S_IFREG:
-        return "not a regular file"
-    if info.flag_bits & 0x1:
-        return "encrypted"
-    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        return "an unsupported compression method"
-    return None
-
-
-def _single_top(names: list[str]) -> str | None:
-    """The one folder every file is in (a zipped folder), if so."""
-    tops = {n.split("/", 1)[0] for n in names}
-    if len(tops) == 1 and all("/" in n for n in names):
-        return next(iter(tops))
-    return None
-
-
-def _scan_zip(zf: zipfile.ZipFile, limits: ImportLimits) -> _Scan:
-    infos = zf.infolist()
-    if len(infos) > limits.max_members:
-        raise TooLargeError(f"zip has {len(infos)} members; at most {limits.max_members}")
-    seen: set[str] = set()
-    for info in infos:
-        _check_member_name(info.filename)  # absolute, "..", drive letters: refused
-        if info.filename in seen:
-            raise ValidationError(f"zip has {info.filename!r} twice", code="bad_zip")
-        seen.add(info.filename)
-    _check_sizes(infos, limits)  # per member, in total, and the compression ratio
-    scan = _Scan()
-    files = [i for i in infos if not i.is_dir()]
-    ours = [i for i in files if i.filename.split("/", 1)[0] != MACOS_METADATA]
-    top = _single_top([i.filename for i in ours])
-    scan.top = top if top != MASKS else None
-    cut = len(scan.top) + 1 if scan.top else 0
-    for info in files:
-        name = info.filename
-        if name.split("/", 1)[0] == MACOS_METADATA:
-            scan.skipped.append(Skipped(name, "macOS metadata"))
-            continue
-        problem = _member_problem(info)
-        if problem:
-            scan.skipped.append(Skipped(name, problem))
-            continue
-        scan.files.append(_File(name[cut:], info.file_size, _read_member(zf, info)))
-    return scan
-
 
 # -- what the files are ----------------------------------------------------------------
 
@@ -188,12 +50,12 @@ def _scan_zip(zf: zipfile.ZipFile, limits: ImportLimits) -> _Scan:
 class _Item:
     """One image to import, with its caption and mask when it has them."""
 
-    file: _File
+    file: DatasetFile
     label: str = ""
-    mask: _File | None = None
+    mask: DatasetFile | None = None
 
 
-def _caption(file: _File, skipped: list[Skipped]) -> str | None:
+def _caption(file: DatasetFile, skipped: list[Skipped]) -> str | None:
     if file.size > MAX_CAPTION_BYTES:
         skipped.append(Skipped(file.name, f"larger than {MAX_CAPTION_BYTES} bytes: no caption"))
         return None
@@ -214,11 +76,11 @@ def _caption(file: _File, skipped: list[Skipped]) -> str | None:
     return label
 
 
-def _classify(scan: _Scan) -> list[_Item]:
+def _classify(scan: Scan) -> list[_Item]:
     """Images in natural order with their captions and masks; the rest is skipped."""
     images: dict[str, list[_Item]] = collections.defaultdict(list)
-    captions: dict[str, _File] = {}
-    masks: dict[str, _File] = {}
+    captions: dict[str, DatasetFile] = {}
+    masks: dict[str, DatasetFile] = {}
     skipped = scan.skipped
     for file in scan.files:
         folder, _, base = file.name.rpartition("/")
@@ -266,7 +128,7 @@ class _Done:
     skipped: list[Skipped] = field(default_factory=list)
 
 
-def _too_big(file: _File, cap: int) -> Skipped:
+def _too_big(file: DatasetFile, cap: int) -> Skipped:
     return Skipped(file.name, f"{file.size} bytes; the limit is {imaging.ENV_MAX_BYTES}={cap}")
 
 
@@ -422,7 +284,7 @@ def _choose_name(name: str | None, *fallbacks: str | None) -> str:
 
 def _run(
     store: Store,
-    scan: _Scan,
+    scan: Scan,
     name: str,
     limits: ImportLimits,
     image_limits: ImageLimits | None,
@@ -451,7 +313,7 @@ def import_dataset_folder(
         ids.clean_name(name)  # a bad name fails before any work
     if not os.path.isdir(folder):
         raise ValidationError(f"{folder}: not a folder", code="not_found")
-    scan = _scan_folder(folder, limits)
+    scan = scan_folder(folder, limits)
     base = os.path.basename(os.path.normpath(os.path.abspath(folder)))
     final = _choose_name(name, base)
     return _run(store, scan, final, limits, image_limits, progress)
@@ -474,7 +336,7 @@ def import_dataset_zip(
         ids.clean_name(name)
     try:
         with zipfile.ZipFile(source) as zf:
-            scan = _scan_zip(zf, limits)
+            scan = scan_zip(zf, limits)
             stem = os.path.splitext(os.path.basename(filename or ""))[0]
             final = _choose_name(name, scan.top, stem)
             return _run(store, scan, final, limits, image_limits, progress)
