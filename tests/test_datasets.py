@@ -159,15 +159,17 @@ def test_export_never_writes_into_something_that_exists(local, tmp_path, target)
 
 
 def test_a_failed_folder_export_leaves_nothing(local, tmp_path, monkeypatch):
-    pid = make_profile(local)
-    real = local.read_bytes
+    from pool_profiles.archive import dataset_export
 
-    def failing(key):
+    pid = make_profile(local)
+    real = dataset_export._copy_image
+
+    def failing(store, key, dst):
         if key.endswith(".jpg"):
             raise StorageError("the store went away")
-        return real(key)
+        return real(store, key, dst)
 
-    monkeypatch.setattr(local, "read_bytes", failing)
+    monkeypatch.setattr(dataset_export, "_copy_image", failing)
     with pytest.raises(StorageError):
         archive.export_dataset(local, pid, str(tmp_path / "out"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]

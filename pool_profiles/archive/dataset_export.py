@@ -6,6 +6,7 @@ all: a folder is written beside its target under a part name and renamed at the 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import logging
 import os
 import shutil
@@ -24,8 +25,9 @@ from .layout import CHUNK, Progress
 
 log = logging.getLogger("pool_profiles.archive")
 
-#: Files copied at once into a folder: enough to overlap a remote store's latency.
-WORKERS = 4
+#: Slots copied at once into a folder: enough to overlap a remote store's latency;
+#: from local disk, where the kernel copies, two.
+WORKERS, LOCAL_WORKERS = 4, 2
 
 
 @dataclass(frozen=True)
@@ -148,19 +150,73 @@ def _zip_chunks(
 # -- folder --------------------------------------------------------------------------
 
 
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+
+
+def _write_new(path: str, data: bytes) -> None:
+    """A new file with `data` (plain os calls: a dataset is hundreds of small files)."""
+    fd = os.open(path, _NEW_FILE, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
+def _copy_file(src: str, dst: str) -> int:
+    """Copy by the kernel: copy_file_range (what cp uses; sendfile, shutil's way, is
+    slower), else shutil.copyfile where the system has no such call."""
+    fin = os.open(src, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        size = os.fstat(fin).st_size
+        fout = os.open(dst, _NEW_FILE, 0o644)
+        try:
+            copied = 0
+            while copied < size:
+                n = os.copy_file_range(fin, fout, size - copied)
+                if n == 0:
+                    break
+                copied += n
+            return copied
+        except (AttributeError, OSError):  # no such call, or not across these disks
+            pass
+        finally:
+            os.close(fout)
+    finally:
+        os.close(fin)
+    shutil.copyfile(src, dst)
+    return os.path.getsize(dst)
+
+
 def _copy_image(store: Store, key: str, dst: str) -> int:
     local = store.local_path(key)
     if local is not None:
         try:
-            shutil.copyfile(local, dst)  # sendfile / copy_file_range: no bytes through us
+            return _copy_file(local, dst)
         except FileNotFoundError as exc:
             raise FileNotFoundError(key) from exc
-        return os.path.getsize(dst)
     written = 0
     with store.open_read(key) as f, open(dst, "wb") as out:
         while chunk := f.read(CHUNK):
             written += out.write(chunk)
     return written
+
+
+#: Enough of an image for its header and EXIF (a JPEG's EXIF is at most 64 KB).
+HEAD_BYTES = 256 * 1024
+
+
+def _image_head(path: str, lim: ImageLimits) -> bytes:
+    """The start of the copied image when its header says its upright size, else all
+    of it (a WEBP keeps its EXIF at the end)."""
+    with open(path, "rb") as f:
+        head = f.read(HEAD_BYTES)
+        try:
+            imaging.upright_size(head, lim)
+            return head
+        except ValidationError:
+            return head + f.read()
 
 
 def _write_slot(
@@ -170,17 +226,14 @@ def _write_slot(
     key = pools.blob_key(pool_id, slot.image)
     dst = os.path.join(folder, slot.image_file)
     try:
-        if slot.mask:
-            image = store.read_bytes(key)
-            with open(dst, "wb") as out:
-                size = out.write(image)
-        else:
-            image, size = b"", _copy_image(store, key, dst)
+        size = _copy_image(store, key, dst)
     except FileNotFoundError:
         log.warning("export %s: image %s is missing; slot left out", pool_id, slot.image)
+        with contextlib.suppress(OSError):
+            os.remove(dst)
         return DatasetExport(missing=[slot.image])
-    with open(os.path.join(folder, slot.caption_file), "wb") as out:
-        out.write(slot.label.encode("utf-8"))
+    image = _image_head(dst, lim) if slot.mask else b""
+    _write_new(os.path.join(folder, slot.caption_file), slot.label.encode("utf-8"))
     done = DatasetExport(images=1, labels=int(bool(slot.label)), bytes=size)
     if not slot.mask:
         return done
@@ -190,8 +243,7 @@ def _write_slot(
         log.warning("export %s: mask %s is missing", pool_id, slot.mask)
         done.missing.append(slot.mask)
         return done
-    with open(os.path.join(folder, slot.mask_file), "wb") as out:
-        out.write(mask)
+    _write_new(os.path.join(folder, slot.mask_file), mask)
     done.masks = 1
     return done
 
@@ -232,7 +284,8 @@ def export_dataset_folder(
         os.mkdir(part)
         if any(s.mask for s in slots):
             os.mkdir(os.path.join(part, MASKS))
-        with concurrent.futures.ThreadPoolExecutor(WORKERS, "pool-dataset-export") as pool:
+        workers = LOCAL_WORKERS if store.backend == "local" else WORKERS
+        with concurrent.futures.ThreadPoolExecutor(workers, "pool-dataset-export") as pool:
             futures = [pool.submit(_write_slot, store, pool_id, s, part, lim) for s in slots]
             try:
                 for done, future in enumerate(futures, 1):

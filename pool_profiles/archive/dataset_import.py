@@ -137,14 +137,17 @@ def _process(
     pool_id: str,
     seq: int,
     item: _Item,
-    data: bytes,
-    mask_data: bytes | None,
+    cap: int,
     lim: ImageLimits,
 ) -> _Done:
-    """One image, in a worker: decoded (checked) once for the bytes to store and its
-    thumbnail, its mask checked against its size, then all of it written under the
-    staged pool. Bad files become skipped entries; storage failures propagate."""
+    """One image, in a worker: read (zipfile reads members concurrently), decoded
+    (checked) once for the bytes to store and its thumbnail, its mask checked against
+    its size, then all of it written under the staged pool. Bad files become skipped
+    entries; storage failures propagate."""
     done = _Done(None)
+    data, mask_data = _read(item, cap, done.skipped)
+    if data is None:
+        return done
     try:
         ingested = imaging.ingest_image(data, lim)
     except (ValidationError, TooLargeError) as exc:
@@ -199,8 +202,8 @@ def _import_items(
     limits: ImportLimits,
     progress: Progress | None,
 ) -> DatasetImport:
-    """Files are read here one after another (a zip is one file); workers decode and
-    write them. The marker goes first, the manifest and the registry entry last."""
+    """Workers read, decode and write the images, in order; the marker goes first, the
+    manifest and the registry entry last."""
     cap = min(limits.max_member_bytes, lim.max_bytes)
     pool_id = ids.new_id()
     stage: Stage | None = None
@@ -224,14 +227,9 @@ def _import_items(
         with concurrent.futures.ThreadPoolExecutor(workers, "pool-dataset-import") as pool:
             try:
                 for seq, item in enumerate(items, 1):
-                    data, mask_data = _read(item, cap, skipped)
-                    if data is None:
-                        continue
                     if stage is None:  # the marker before the first byte of the pool
                         stage = Stage.begin(store, pool_id, IMPORT)
-                    job = (store, pool_id, seq, item, data, mask_data, lim)
-                    pending.append(pool.submit(_process, *job))
-                    del data, mask_data, job
+                    pending.append(pool.submit(_process, store, pool_id, seq, item, cap, lim))
                     stage.beat()
                     # Bounded: at most two images per worker in memory at once.
                     while len(pending) > 2 * workers:
