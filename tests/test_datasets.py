@@ -502,3 +502,16 @@ def test_cli_dataset_errors_are_one_line(cli, tmp_path, argv):
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("pool-profiles: error:"), err
     assert len(registry.list_profiles(open_store(cli.root))) == 1
+
+
+def test_cli_imports_a_dataset_zip_from_stdin(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("POOL_PROFILES_STORE", raising=False)
+    root = str(tmp_path / "store")
+    path = zip_of([("a.png", png()), ("a.txt", b"from a pipe")], tmp_path / "in.zip")
+    with open(path, "rb") as f:
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(f))
+        assert main(["--store", root, "import", "-", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["format"] == "dataset" and doc["name"] == "Imported dataset"
+    slots = pools.read_manifest(open_store(root), doc["id"])["slots"]
+    assert [s["label"] for s in slots] == ["from a pipe"]
