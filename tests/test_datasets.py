@@ -515,3 +515,27 @@ def test_cli_imports_a_dataset_zip_from_stdin(tmp_path, monkeypatch, capsys):
     assert doc["format"] == "dataset" and doc["name"] == "Imported dataset"
     slots = pools.read_manifest(open_store(root), doc["id"])["slots"]
     assert [s["label"] for s in slots] == ["from a pipe"]
+
+
+def test_a_killed_folder_exports_part_folder_goes_with_the_next_export(local, tmp_path):
+    import subprocess
+    import sys
+
+    pid = make_profile(local)
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()  # a pid no process has any more
+    stale = tmp_path / f".old.pool-profiles-{proc.pid}-0123abcd.part"
+    (stale / "masks").mkdir(parents=True)
+    (stale / "0000.png").write_bytes(png())
+    archive.export_dataset(local, pid, str(tmp_path / "new"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new", "store"]
+
+
+def test_a_store_after_a_dataset_import_checks_clean(local, tmp_path):
+    from pool_profiles import check
+
+    pid = make_profile(local)
+    archive.export_dataset(local, pid, str(tmp_path / "set"))
+    archive.import_any(local, str(tmp_path / "set"))
+    report = check.check_store(local)
+    assert report.ok, [i.message for i in report.issues]
