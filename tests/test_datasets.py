@@ -539,3 +539,22 @@ def test_a_store_after_a_dataset_import_checks_clean(local, tmp_path):
     archive.import_any(local, str(tmp_path / "set"))
     report = check.check_store(local)
     assert report.ok, [i.message for i in report.issues]
+
+
+def test_cli_exports_a_node_pool_as_a_dataset(cli, tmp_path):
+    store = open_store(cli.root)
+    pools.add_image(store, "node-pool-7", png(), label="from a node")
+    out = tmp_path / "node"
+    rc, _, err = cli("export", "--pool", "node-pool-7", str(out), "--format", "dataset")
+    assert rc == 0, err
+    assert tree(out) == ["0000.png", "0000.txt"]
+    assert (out / "0000.txt").read_text() == "from a node"
+    for argv in (
+        ["export", "--pool", "node-pool-7", str(tmp_path / "n.zip")],  # zip: profiles only
+        ["export", "--pool", "no-such-pool", str(tmp_path / "x"), "--format", "dataset"],
+        ["export", "--pool", "../up", str(tmp_path / "y"), "--format", "dataset"],
+        ["export", "only-one-argument"],
+    ):
+        rc, _, err = cli(*argv)
+        assert rc == 1 and len(err.strip().splitlines()) == 1, (argv, err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["node", "store"]

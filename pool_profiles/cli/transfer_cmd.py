@@ -8,22 +8,29 @@ import dataclasses
 import os
 import sys
 
-from .. import archive, check, transfer
+from .. import archive, check, pools, transfer
 from ..config import StoreConfig, _options, open_configured
 from ..errors import PoolProfilesError
+from ..ids import check_id
+from ..store import Store
 from .common import open_store_from_args, print_json, profile_id
 from .profiles_cmd import progress_bar, updater
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("export", help="export a profile as a zip file or a dataset")
-    p.add_argument("id", metavar="PROFILE", help="profile id or name")
-    p.add_argument(
-        "file",
-        metavar="OUT",
-        help="zip file to write ('-': stdout); with --format dataset a new folder, "
-        "or a zip when it ends in .zip",
+    p = sub.add_parser(
+        "export",
+        help="export a profile as a zip file or a dataset",
+        usage="pool-profiles export [PROFILE | --pool ID] OUT [--format {zip,dataset}]",
     )
+    p.add_argument(
+        "target",
+        nargs="+",
+        metavar="[PROFILE] OUT",
+        help="profile id or name, then the zip file to write ('-': stdout); with "
+        "--format dataset a new folder, or a zip when it ends in .zip",
+    )
+    p.add_argument("--pool", metavar="ID", help="a node's own pool (no profile), as a dataset")
     p.add_argument(
         "--format",
         choices=archive.EXPORT_FORMATS,
@@ -64,14 +71,36 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_check)
 
 
+def _export_target(args: argparse.Namespace, store: Store) -> tuple[str, str]:
+    """(pool id, OUT): a profile named first, or a node's pool by --pool."""
+    want = 1 if args.pool else 2
+    if len(args.target) != want:
+        usage = "--pool ID OUT" if args.pool else "PROFILE OUT"
+        raise PoolProfilesError(f"export takes {usage}", code="usage")
+    if not args.pool:
+        return profile_id(store, args.target[0]), args.target[1]
+    if args.format != "dataset":
+        raise PoolProfilesError(
+            "a node's pool exports as a dataset: add --format dataset", code="usage"
+        )
+    pool_id = check_id(args.pool, "pool id")
+    if not pools.read_manifest(store, pool_id)["slots"]:
+        raise PoolProfilesError(
+            f"no pool with id {pool_id!r} in this store (or it is empty)", code="not_found"
+        )
+    return pool_id, args.target[0]
+
+
 def run_export(args: argparse.Namespace) -> int:
     store = open_store_from_args(args, write=False)
-    pid = profile_id(store, args.id)
+    pid, args.file = _export_target(args, store)
     dataset = args.format == "dataset"
     with progress_bar(args, "exporting", enabled=args.file != "-") as bar:
         if args.file == "-":
             out = sys.stdout.buffer
-            if dataset:
+            if dataset and args.pool:
+                chunks = archive.iter_dataset_zip(store, pid, progress=updater(bar))
+            elif dataset:
                 chunks = archive.iter_profile_dataset_zip(store, pid, progress=updater(bar))
             else:
                 chunks = archive.iter_export(store, pid, progress=updater(bar))
