@@ -422,6 +422,7 @@ def test_a_profile_zip_is_still_a_profile_zip(local, tmp_path):
     assert archive.zip_format(open(path, "rb")) == "profile"
     result = archive.import_any(local, str(path))
     assert result.format == "profile" and result.skipped == []
+    assert (result.images, result.labels, result.masks) == (3, 1, 1)
     assert result.profile["name"] == "Dogs (2)"
     assert blobs(local, result.profile["id"]) == blobs(local, pid)
 

@@ -9,6 +9,7 @@ import zipfile
 import zlib
 from typing import IO
 
+from .. import pools
 from ..errors import ValidationError
 from ..imaging import ImageLimits
 from ..store import Store
@@ -55,7 +56,14 @@ def import_any(
             entry = import_zip(
                 store, f, name=name, limits=limits, progress=progress, image_limits=image_limits
             )
-            return DatasetImport(profile=entry, format=FORMAT_PROFILE)
+            slots = pools.read_manifest(store, entry["id"])["slots"]
+            return DatasetImport(
+                profile=entry,
+                format=FORMAT_PROFILE,
+                images=len(slots),
+                labels=sum(1 for s in slots if s.get("label")),
+                masks=sum(1 for s in slots if s.get("mask")),
+            )
         return import_dataset_zip(
             store,
             f,
