@@ -26,8 +26,9 @@ from .layout import CHUNK, Progress
 log = logging.getLogger("pool_profiles.archive")
 
 #: Slots copied at once into a folder: enough to overlap a remote store's latency;
-#: from local disk, where the kernel copies, two.
-WORKERS, LOCAL_WORKERS = 4, 2
+#: from local disk, where the kernel copies, one at a time (as cp: concurrent copies
+#: only contend for the same disk).
+WORKERS, LOCAL_WORKERS = 4, 1
 
 
 @dataclass(frozen=True)
