@@ -559,3 +559,27 @@ def test_cli_exports_a_node_pool_as_a_dataset(cli, tmp_path):
         rc, _, err = cli(*argv)
         assert rc == 1 and len(err.strip().splitlines()) == 1, (argv, err)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["node", "store"]
+
+
+def test_damaged_zips_fail_with_one_clear_error_and_leave_nothing(tmp_path):
+    """Bytes flipped anywhere in a dataset zip or a profile zip: an import either
+    works or fails with the pack's error (never zipfile's NotImplementedError or a
+    negative seek), and no staged pool is left."""
+    import random
+
+    store = open_store(f"memory://damaged-{tmp_path.name}")
+    members = [("set/a.png", png()), ("set/a.txt", b"cap"), ("set/masks/a.png", mask())]
+    dataset = zip_of([*members, ("set/b.png", png((1, 2, 3)))], tmp_path / "d.zip")
+    pid = make_profile(store)
+    archive.export_to_path(store, pid, str(tmp_path / "p.zip"))
+    rnd = random.Random(7)
+    for base in (dataset.read_bytes(), (tmp_path / "p.zip").read_bytes()):
+        for _ in range(120):
+            data = bytearray(base)
+            for _ in range(rnd.randint(1, 6)):
+                data[rnd.randrange(len(data))] = rnd.randrange(256)
+            try:
+                archive.import_any(store, io.BytesIO(bytes(data)), filename="x.zip")
+            except (ValidationError, TooLargeError):
+                pass
+    assert not [k for k in store.walk("") if k.endswith(MARKER)]

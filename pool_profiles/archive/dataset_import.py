@@ -19,7 +19,6 @@ import json
 import os
 import time
 import zipfile
-import zlib
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -41,7 +40,7 @@ from .dataset import (
     natural_key,
 )
 from .dataset_sources import SUBFOLDER, DatasetFile, Scan, scan_folder, scan_zip
-from .layout import ImportLimits, Progress
+from .layout import ZIP_ERRORS, ImportLimits, Progress
 
 # -- what the files are ----------------------------------------------------------------
 
@@ -338,5 +337,5 @@ def import_dataset_zip(
             stem = os.path.splitext(os.path.basename(filename or ""))[0]
             final = _choose_name(name, scan.top, stem)
             return _run(store, scan, final, limits, image_limits, progress)
-    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+    except ZIP_ERRORS as exc:  # opening it: reading members says so itself
         raise ValidationError(f"not a valid zip file: {exc}", code="bad_zip") from exc

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from ..errors import TooLargeError, ValidationError
 from .dataset import MASKS, Skipped
 from .importer import _check_member_name, _check_sizes
-from .layout import ImportLimits
+from .layout import ZIP_ERRORS, ImportLimits
 
 MACOS_METADATA = "__MACOSX"
 SUBFOLDER = "in a sub-folder: only the top level and masks/ are read"
@@ -94,9 +94,15 @@ def scan_folder(folder: str, limits: ImportLimits) -> Scan:
 
 def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[int], bytes]:
     def read(cap: int) -> bytes:
-        # zipfile stops at the declared size and checks the CRC.
-        with zf.open(info) as f:
-            return f.read(cap + 1)
+        # zipfile stops at the declared size and checks the CRC. A damaged member
+        # fails the import (the caller removes what it wrote), as a damaged zip does.
+        try:
+            with zf.open(info) as f:
+                return f.read(cap + 1)
+        except ZIP_ERRORS as exc:
+            raise ValidationError(
+                f"zip member {info.filename!r} is damaged: {exc}", code="bad_zip"
+            ) from exc
 
     return read
 

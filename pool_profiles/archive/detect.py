@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import os
 import zipfile
-import zlib
 from typing import IO
 
 from .. import pools
@@ -16,7 +15,7 @@ from ..store import Store
 from .dataset import FORMAT_DATASET, FORMAT_PROFILE, DatasetImport
 from .dataset_import import import_dataset_folder, import_dataset_zip
 from .importer import _open_source, import_zip
-from .layout import MANIFEST_MEMBER, META_NAME, ImportLimits, Progress
+from .layout import MANIFEST_MEMBER, META_NAME, ZIP_ERRORS, ImportLimits, Progress
 
 
 def zip_format(f: IO[bytes]) -> str:
@@ -24,7 +23,7 @@ def zip_format(f: IO[bytes]) -> str:
     try:
         with zipfile.ZipFile(f) as zf:
             names = set(zf.namelist())
-    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as exc:
+    except ZIP_ERRORS as exc:
         raise ValidationError(f"not a valid zip file: {exc}", code="bad_zip") from exc
     finally:
         f.seek(0)
