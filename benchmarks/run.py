@@ -21,6 +21,7 @@ if REPO not in sys.path:
 
 from benchmarks import (  # noqa: E402
     figures_archive,
+    figures_dataset,
     figures_grid,
     figures_manifest,
     figures_memory,
@@ -28,7 +29,7 @@ from benchmarks import (  # noqa: E402
 )
 from benchmarks.harness import Suite  # noqa: E402
 
-GROUPS = ("manifest", "node", "archive", "grid", "memory")
+GROUPS = ("manifest", "node", "archive", "grid", "memory", "dataset")
 
 
 def _s3_store():  # noqa: ANN202 - the Store and the server that must be stopped
@@ -71,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
                 figures_grid.run(suite, tmp, args.quick)
             if "memory" in groups:
                 figures_memory.run(suite, tmp, args.quick, REPO)
+            if "dataset" in groups:
+                figures_dataset.run(suite, tmp, args.quick)
     finally:
         if server is not None:
             server.stop()

@@ -13,7 +13,7 @@ from .store import Store
 
 MANIFEST = "manifest.json"
 THUMBS = "thumbs"
-IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".webp")
+IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".webp", ".gif")
 
 BLOB_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z")
 # Mask blobs: the earlier pack's "<stem>.mask.png" and ours "<stem>.mask-<hex>.png".

@@ -11,6 +11,7 @@ import contextlib
 import io
 import logging
 import os
+import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,9 +30,10 @@ ENV_DECODE_BUDGET = "POOL_PROFILES_DECODE_BUDGET_BYTES"
 #: Longest side of a stored thumbnail.
 THUMB_SIZE = 256
 
-#: Formats we open at all. PNG/JPEG/WEBP are stored as uploaded, the rest become PNG.
+#: Formats we open at all. PNG/JPEG/WEBP/GIF are stored as uploaded (an animated one
+#: whole: the grid and the nodes use its first frame), BMP and TIFF become PNG.
 ALLOWED_FORMATS = ("PNG", "JPEG", "MPO", "WEBP", "GIF", "BMP", "TIFF")
-_KEEP_AS_IS = {"PNG": ".png", "JPEG": ".jpg", "MPO": ".jpg", "WEBP": ".webp"}
+_KEEP_AS_IS = {"PNG": ".png", "JPEG": ".jpg", "MPO": ".jpg", "WEBP": ".webp", "GIF": ".gif"}
 # Modes PNG can hold; anything else (CMYK, YCbCr, F, ...) is converted first.
 _PNG_MODES = {"1", "L", "LA", "I;16", "P", "RGB", "RGBA"}
 
@@ -83,6 +85,28 @@ class ImageInfo:
     ext: str  # ".png", ".jpg", ".webp" — the extension the stored blob gets
 
 
+def pixel_limit_message(pixels: int, limit: int, size: tuple[int, int] | None = None) -> str:
+    """The one sentence for an image over the pixel limit: it names the setting that
+    raises it (never Pillow's own message, which names Pillow's ceiling)."""
+    shown = f"{size[0]}x{size[1]} = {pixels}" if size else str(pixels)
+    text = f"image is {shown} pixels; the limit is {ENV_MAX_PIXELS}={limit}"
+    ceiling = 2 * (Image.MAX_IMAGE_PIXELS or 0)
+    if ceiling and limit >= pixels > ceiling:  # the setting allows it, Pillow does not
+        text += f" (Pillow refuses more than {ceiling} pixels whatever the setting)"
+    return text
+
+
+_BOMB_SIZE = re.compile(r"\((\d+) pixels\)")
+
+
+def bomb_message(exc: Exception, limit: int) -> str:
+    """Pillow's DecompressionBombError (its ~179 MP ceiling, hit while reading the
+    header) in our words: the pixel count it names, and our setting."""
+    found = _BOMB_SIZE.search(str(exc))
+    pixels = int(found.group(1)) if found else 2 * (Image.MAX_IMAGE_PIXELS or 0) + 1
+    return pixel_limit_message(pixels, limit)
+
+
 def _formats() -> list[str]:
     # Plugins register lazily; asking Image.open for one not registered is a KeyError.
     Image.init()
@@ -110,7 +134,9 @@ def _open_checked(data: bytes, limits: ImageLimits) -> Image.Image:
             img = Image.open(io.BytesIO(bytes(data)), formats=_formats())
     except Image.DecompressionBombError as exc:
         # Pillow's own hard limit (~179 MP) tripped while reading the header.
-        raise ValidationError(f"image has too many pixels: {exc}", code="too_many_pixels") from None
+        raise ValidationError(
+            bomb_message(exc, limits.max_pixels), code="too_many_pixels"
+        ) from None
     except UnidentifiedImageError:
         raise ValidationError(
             "not a supported image (PNG, JPEG, WEBP, GIF, BMP or TIFF)", code="not_image"
@@ -124,20 +150,19 @@ def _open_checked(data: bytes, limits: ImageLimits) -> Image.Image:
     if width * height > limits.max_pixels:
         img.close()
         raise ValidationError(
-            f"image is {width}x{height} = {width * height} pixels; the limit is "
-            f"{limits.max_pixels}",
+            pixel_limit_message(width * height, limits.max_pixels, (width, height)),
             code="too_many_pixels",
         )
     return img
 
 
-def _decode(img: Image.Image) -> None:
+def _decode(img: Image.Image, limit: int) -> None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             img.load()
     except Image.DecompressionBombError as exc:
-        raise ValidationError(f"image has too many pixels: {exc}", code="too_many_pixels") from None
+        raise ValidationError(bomb_message(exc, limit), code="too_many_pixels") from None
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise ValidationError(f"image does not decode ({exc})", code="not_image") from None
 
@@ -173,7 +198,8 @@ def _decoded(
             img.draft("RGB", (draft, draft))
         cost = img.width * img.height * BYTES_PER_PIXEL * max(1, copies)
         with BUDGET.hold(cost, limits.budget_bytes()):
-            _decode(img)  # safe now: pixels are bounded; catches truncated files
+            # Safe now: pixels are bounded. Catches truncated files.
+            _decode(img, limits.max_pixels)
             yield img, info
 
 
@@ -182,6 +208,16 @@ def inspect_image(data: bytes, limits: ImageLimits | None = None) -> ImageInfo:
     the header before decoding); raise ValidationError / TooLargeError otherwise."""
     with _decoded(data, _limits(limits)) as (_img, info):
         return info
+
+
+def _transparent(img: Image.Image) -> bool:
+    """Whether a thumbnail or conversion must keep an alpha channel: an alpha band, a
+    transparent colour or palette entries (tRNS, GIF), or a palette with alpha of its
+    own (Pillow keeps one without a "transparency" key, e.g. a quantized RGBA image)."""
+    if "A" in img.getbands() or "transparency" in img.info:
+        return True
+    palette = img.palette if img.mode == "P" else None
+    return palette is not None and palette.mode == "RGBA"
 
 
 def _high_depth_to_png_mode(img: Image.Image) -> Image.Image:
@@ -201,8 +237,7 @@ def _high_depth_to_png_mode(img: Image.Image) -> Image.Image:
 def _as_png(img: Image.Image) -> bytes:
     frame = _high_depth_to_png_mode(img)
     if frame.mode not in _PNG_MODES:
-        has_alpha = "A" in frame.getbands() or "transparency" in frame.info
-        frame = frame.convert("RGBA" if has_alpha else "RGB")
+        frame = frame.convert("RGBA" if _transparent(frame) else "RGB")
     out = io.BytesIO()
     frame.save(out, "PNG")
     return out.getvalue()
@@ -233,8 +268,7 @@ def _thumbnail_of(img: Image.Image, size: int) -> bytes:
     """A WEBP thumbnail of a decoded image (changed in place): reduced first, in the
     image's own mode where it can be, then converted and turned upright (EXIF)."""
     upright = _UPRIGHT.get(_orientation(img))
-    has_alpha = "A" in img.getbands() or "transparency" in img.info
-    mode = "RGBA" if has_alpha else "RGB"
+    mode = "RGBA" if _transparent(img) else "RGB"
     if img.mode not in _RESIZE_FIRST:
         img = img.convert(mode)
     # reducing_gap=1: a box reduce by the whole factor, then bilinear for what is left
@@ -341,8 +375,8 @@ def image_for_mask_editor(image: bytes, mask: bytes, limits: ImageLimits | None 
             cost = (2 * image_px + 2 * mask_px) * BYTES_PER_PIXEL + 2 * image_px
             # One hold for both: a second hold inside the first could wait for itself.
             with BUDGET.hold(cost, lim.budget_bytes()):
-                _decode(img)
-                _decode(layer)
+                _decode(img, lim.max_pixels)
+                _decode(layer, lim.max_pixels)
                 ImageOps.exif_transpose(img, in_place=True)
                 rgba = img.convert("RGBA")
                 painted = mask_layer(layer)
@@ -353,3 +387,67 @@ def image_for_mask_editor(image: bytes, mask: bytes, limits: ImageLimits | None 
                 out = io.BytesIO()
                 rgba.save(out, "PNG")
     return out.getvalue()
+
+
+# -- datasets (image + caption + mask folders) ------------------------------------
+
+_SWAPS_SIDES = {5, 6, 7, 8}  # EXIF orientations that turn the image by 90 degrees
+
+
+def upright_size(data: bytes, limits: ImageLimits | None = None) -> tuple[int, int]:
+    """(width, height) of an image as shown and as the nodes output it (EXIF orientation
+    applied), from its header: nothing is decoded. A mask is painted at this size."""
+    lim = _limits(limits)
+    img = _open_checked(data, lim)
+    with img:
+        # A PNG's EXIF comes with its header (eXIf before IDAT); asking Pillow for a
+        # PNG's EXIF otherwise decodes the whole image.
+        if (img.format or "").upper() == "PNG" and "exif" not in img.info:
+            return img.size
+        turned = _orientation(img) in _SWAPS_SIDES
+        return (img.height, img.width) if turned else img.size
+
+
+def _is_plain_mask(img: Image.Image, size: tuple[int, int]) -> bool:
+    """Already what a dataset mask is: a grey PNG of the image's size, white = painted."""
+    return (img.format or "").upper() == "PNG" and img.mode == "L" and img.size == size
+
+
+def _mask_png(mask: Image.Image) -> bytes:
+    out = io.BytesIO()
+    mask.save(out, "PNG")
+    return out.getvalue()
+
+
+def mask_for_dataset(
+    data: bytes, size: tuple[int, int], limits: ImageLimits | None = None
+) -> bytes:
+    """A stored mask as a dataset's mask file: a grey PNG of `size` (the image's upright
+    size), white = painted. A mask already so is returned as it is, undecoded."""
+    lim = _limits(limits)
+    img = _open_checked(data, lim)
+    with img:
+        if _is_plain_mask(img, size):
+            return bytes(data)
+    with _decoded(data, lim, copies=3) as (img, _info):
+        mask = mask_layer(img)
+        if mask.size != size:  # as the nodes read it: stretched onto the image
+            mask = mask.resize(size, Image.Resampling.BILINEAR)
+        return _mask_png(mask)
+
+
+def mask_from_dataset(
+    data: bytes, size: tuple[int, int], limits: ImageLimits | None = None
+) -> bytes:
+    """A dataset's mask file as a stored mask: it must be exactly `size` (the image's
+    upright size: ValidationError code "mask_size" otherwise); decoded once (a damaged
+    file fails), kept as it is when already a grey PNG, else read as mask_layer does."""
+    with _decoded(data, _limits(limits), copies=2) as (img, _info):
+        if img.size != size:
+            raise ValidationError(
+                f"mask is {img.width}x{img.height}, its image {size[0]}x{size[1]}",
+                code="mask_size",
+            )
+        if _is_plain_mask(img, size):
+            return bytes(data)
+        return _mask_png(mask_layer(img))

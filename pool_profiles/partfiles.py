@@ -1,14 +1,16 @@
-"""Partial files this pack writes on the local disk (an export zip beside its target,
-an upload spool) are named `<prefix>.pool-profiles-<pid>-<hex>.part`, so what a killed
-process (kill -9, a power cut) leaves is recognisable and removed by the next run:
-a file whose writer is no longer running, or that is older than a day (a pid can be
-reused), is stale. A live writer's file is never touched."""
+"""Partial files this pack writes on the local disk (an export zip or a dataset
+folder beside its target, an upload spool) are named
+`<prefix>.pool-profiles-<pid>-<hex>.part`, so what a killed process (kill -9, a power
+cut) leaves is recognisable and removed by the next run: a file whose writer is no
+longer running, or that is older than a day (a pid can be reused), is stale. A live
+writer's file is never touched."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import re
+import shutil
 import time
 import uuid
 
@@ -55,7 +57,10 @@ def remove_stale(directory: str, *, now: float | None = None) -> list[str]:
             age = now - os.path.getmtime(path)
             if _running(int(match["pid"])) and age < MAX_AGE_SECONDS:
                 continue
-            os.remove(path)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)  # a dataset export's folder
+            else:
+                os.remove(path)
         except OSError:
             continue  # gone meanwhile, or not ours to remove
         removed.append(name)

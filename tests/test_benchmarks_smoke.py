@@ -41,6 +41,8 @@ EXPECTED = [
     ("grid", "all "),
     ("grid", "event-loop stall while thumbnailing"),
     ("memory", "8 concurrent"),
+    ("dataset", "dataset export"),
+    ("dataset", "dataset import"),
 ]
 
 
@@ -48,6 +50,7 @@ def test_quick_run_reports_every_figure(tmp_path):
     groups = ["manifest", "node", "grid", "memory"]
     if shutil.which("zip") and shutil.which("unzip"):  # the archive figures' baselines
         groups.insert(2, "archive")
+        groups.append("dataset")  # its baselines: cp -r and unzip
     out = tmp_path / "figures.json"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-m", "benchmarks.run", "--quick", "--json", str(out)]

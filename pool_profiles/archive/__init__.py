@@ -5,8 +5,21 @@ ways between this pack and the earlier local-only one.
 Export streams: blobs are read in chunks from the store and the zip is produced as
 chunks (zipfile on a non-seekable sink writes data descriptors), so memory stays
 bounded whatever the pool size. Import validates every member before it writes
-anything, writes under a fresh id, and deletes all it wrote if any step fails."""
+anything, writes under a fresh id, and deletes all it wrote if any step fails.
 
+Datasets (dataset*.py): the image + caption + mask folder layout LoRA trainers read,
+exported as a folder or zip and imported from either; detect.import_any tells a
+dataset from a profile zip."""
+
+from .dataset import EXPORT_FORMATS, DatasetExport, DatasetImport, Skipped
+from .dataset_export import (
+    export_dataset,
+    export_dataset_folder,
+    iter_dataset_zip,
+    iter_profile_dataset_zip,
+)
+from .dataset_import import import_dataset_folder, import_dataset_zip
+from .detect import import_any, zip_format
 from .export import export_to_file, export_to_path, iter_export
 from .importer import import_zip
 from .layout import (
@@ -22,6 +35,18 @@ from .layout import (
 
 __all__ = [
     "CHUNK",
+    "EXPORT_FORMATS",
+    "DatasetExport",
+    "DatasetImport",
+    "Skipped",
+    "export_dataset",
+    "export_dataset_folder",
+    "import_any",
+    "import_dataset_folder",
+    "import_dataset_zip",
+    "iter_dataset_zip",
+    "iter_profile_dataset_zip",
+    "zip_format",
     "META_NAME",
     "POOL_DIR",
     "ImportLimits",

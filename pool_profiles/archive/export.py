@@ -124,7 +124,12 @@ def export_to_path(store: Store, pid: str, path: str, *, progress: Progress | No
     """Export to the file `path`: written beside it as a part file and renamed, so a
     failed export leaves no half zip; part files earlier runs left when killed are
     removed (and said so). An unknown profile fails before any file is touched."""
-    chunks = iter_export(store, pid, progress=progress)
+    return write_to_path(iter_export(store, pid, progress=progress), path)
+
+
+def write_to_path(chunks: Iterator[bytes], path: str) -> int:
+    """Write `chunks` to the file `path` through a part file beside it (see
+    export_to_path); returns the bytes written."""
     folder = os.path.dirname(os.path.abspath(path))
     stale = partfiles.remove_stale(folder)
     if stale:

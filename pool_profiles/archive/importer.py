@@ -12,7 +12,6 @@ import re
 import stat
 import tempfile
 import zipfile
-import zlib
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -32,6 +31,7 @@ from .layout import (
     POOL_DIR,
     RATIO_MIN_BYTES,
     THUMBS_DIR,
+    ZIP_ERRORS,
     ImportLimits,
     Progress,
     iter_file,
@@ -370,7 +370,7 @@ def import_zip(
         try:
             zf = stack.enter_context(zipfile.ZipFile(f))
             plan = _plan(zf, limits)
-        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        except ZIP_ERRORS as exc:
             raise ValidationError(f"not a valid zip file: {exc}", code="bad_zip") from exc
         final_name = _choose_name(name, plan.meta_name)
         new_id = ids.new_id()
@@ -384,7 +384,7 @@ def import_zip(
         except BaseException as exc:
             with contextlib.suppress(Exception):
                 store.delete_tree(new_id)
-            if isinstance(exc, (zipfile.BadZipFile, zlib.error, EOFError)):
+            if isinstance(exc, ZIP_ERRORS):
                 raise ValidationError(f"zip is damaged: {exc}", code="bad_zip") from exc
             raise
         stage.commit()

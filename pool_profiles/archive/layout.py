@@ -3,6 +3,8 @@ check too."""
 
 from __future__ import annotations
 
+import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
@@ -23,6 +25,10 @@ MAX_META_BYTES = 64 * 1024
 MAX_MANIFEST_BYTES = 32 * 1024 * 1024
 # Below this size a high ratio is harmless (a tiny JSON of repeated keys compresses well).
 RATIO_MIN_BYTES = 1024 * 1024
+
+#: What zipfile raises for a damaged or hostile zip (an unknown version: NotImplementedError;
+#: offsets past the start of the file: ValueError).
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError)
 
 # Already-compressed formats are stored: deflating PNGs costs time and saves nothing.
 DEFLATE_EXTS = (".json", ".txt")

@@ -4,25 +4,50 @@ and keep a store healthy."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 
-from .. import archive, check, transfer
+from .. import archive, check, pools, transfer
 from ..config import StoreConfig, _options, open_configured
 from ..errors import PoolProfilesError
+from ..ids import check_id
+from ..store import Store
 from .common import open_store_from_args, print_json, profile_id
 from .profiles_cmd import progress_bar, updater
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("export", help="export a profile to a zip file")
-    p.add_argument("id", metavar="PROFILE", help="profile id or name")
-    p.add_argument("file", metavar="FILE.zip", help="zip file to write ('-': stdout)")
+    p = sub.add_parser(
+        "export",
+        help="export a profile as a zip file or a dataset",
+        usage="pool-profiles export [PROFILE | --pool ID] OUT [--format {zip,dataset}]",
+    )
+    p.add_argument(
+        "target",
+        nargs="+",
+        metavar="[PROFILE] OUT",
+        help="profile id or name, then the zip file to write ('-': stdout); with "
+        "--format dataset a new folder, or a zip when it ends in .zip",
+    )
+    p.add_argument("--pool", metavar="ID", help="a node's own pool (no profile), as a dataset")
+    p.add_argument(
+        "--format",
+        choices=archive.EXPORT_FORMATS,
+        default="zip",
+        help="zip: the profile zip (default); dataset: NNNN.<ext> + NNNN.txt + "
+        "masks/NNNN.png, as LoRA trainers read",
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=run_export)
 
-    p = sub.add_parser("import", help="import a profile from a zip file")
-    p.add_argument("file", metavar="FILE.zip", help="zip file to read ('-': stdin)")
-    p.add_argument("--name", help="profile name (default: the name stored in the zip)")
+    p = sub.add_parser("import", help="import a profile zip, or a dataset folder or zip")
+    p.add_argument(
+        "file", metavar="DIR_OR_ZIP", help="profile zip, dataset zip or folder ('-': stdin)"
+    )
+    p.add_argument(
+        "--name", help="profile name (default: the zip's stored name, or the dataset's folder)"
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=run_import)
 
@@ -52,33 +77,86 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_check)
 
 
+def _export_target(args: argparse.Namespace, store: Store) -> tuple[str, str]:
+    """(pool id, OUT): a profile named first, or a node's pool by --pool."""
+    want = 1 if args.pool else 2
+    if len(args.target) != want:
+        usage = "--pool ID OUT" if args.pool else "PROFILE OUT"
+        raise PoolProfilesError(f"export takes {usage}", code="usage")
+    if not args.pool:
+        return profile_id(store, args.target[0]), args.target[1]
+    if args.format != "dataset":
+        raise PoolProfilesError(
+            "a node's pool exports as a dataset: add --format dataset", code="usage"
+        )
+    pool_id = check_id(args.pool, "pool id")
+    if not pools.read_manifest(store, pool_id)["slots"]:
+        raise PoolProfilesError(
+            f"no pool with id {pool_id!r} in this store (or it is empty)", code="not_found"
+        )
+    return pool_id, args.target[0]
+
+
 def run_export(args: argparse.Namespace) -> int:
     store = open_store_from_args(args, write=False)
-    pid = profile_id(store, args.id)
+    pid, args.file = _export_target(args, store)
+    dataset = args.format == "dataset"
     with progress_bar(args, "exporting", enabled=args.file != "-") as bar:
         if args.file == "-":
             out = sys.stdout.buffer
-            for chunk in archive.iter_export(store, pid, progress=updater(bar)):
+            if dataset and args.pool:
+                chunks = archive.iter_dataset_zip(store, pid, progress=updater(bar))
+            elif dataset:
+                chunks = archive.iter_profile_dataset_zip(store, pid, progress=updater(bar))
+            else:
+                chunks = archive.iter_export(store, pid, progress=updater(bar))
+            for chunk in chunks:
                 out.write(chunk)
             out.flush()
             return 0
-        # Beside the target, then renamed; an unknown id fails before any file exists.
-        size = archive.export_to_path(store, pid, args.file, progress=updater(bar))
-    print(f"exported {pid} to {args.file} ({size} bytes)", file=sys.stderr)
+        if dataset:
+            summary = archive.export_dataset(store, pid, args.file, progress=updater(bar))
+        else:
+            # Beside the target, then renamed; an unknown id fails before any file exists.
+            size = archive.export_to_path(store, pid, args.file, progress=updater(bar))
+    if not dataset:
+        if args.json:
+            print_json({"id": pid, "file": args.file, "bytes": size})
+        print(f"exported {pid} to {args.file} ({size} bytes)", file=sys.stderr)
+        return 0
+    for name in summary.missing:
+        print(
+            f"pool-profiles: warning: {name} is missing from the store; left out", file=sys.stderr
+        )
+    if args.json:
+        print_json({"id": pid, "file": args.file, **dataclasses.asdict(summary)})
+    print(
+        f"exported {pid} to {args.file}: {summary.images} image(s), {summary.labels} "
+        f"caption(s), {summary.masks} mask(s)",
+        file=sys.stderr,
+    )
     return 0
 
 
 def run_import(args: argparse.Namespace) -> int:
     store = open_store_from_args(args)
     source = sys.stdin.buffer if args.file == "-" else args.file
-    if args.file != "-" and not os.path.isfile(args.file):
+    if args.file != "-" and not os.path.exists(args.file):
         raise PoolProfilesError(f"{args.file}: no such file", code="not_found")
     with progress_bar(args, "importing", unit="step") as bar:
-        entry = archive.import_zip(store, source, name=args.name, progress=updater(bar))
+        result = archive.import_any(store, source, name=args.name, progress=updater(bar))
     if args.json:
-        print_json(entry)
-    else:
-        print(f"imported {entry['id']}  {entry['name']}")
+        print_json(result.as_dict())
+        return 0
+    entry = result.profile
+    print(f"imported {entry['id']}  {entry['name']}")
+    if result.format == "dataset":
+        print(
+            f"  from a dataset: {result.images} image(s), {result.labels} caption(s), "
+            f"{result.masks} mask(s); {len(result.skipped)} file(s) skipped"
+        )
+        for item in result.skipped:
+            print(f"  skipped {item.name}: {item.reason}")
     return 0
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
+from .. import imaging
 from ..errors import TooLargeError
 from ..imaging import mask_layer
 
@@ -15,10 +16,16 @@ _16BIT = ("I", "I;16", "I;16B", "I;16L", "I;16N")
 
 
 def _open(data: bytes, max_pixels: int) -> Image.Image:
-    img = Image.open(io.BytesIO(data))
+    """Open (header only) and bound the pixels before decoding. An animated GIF, PNG or
+    WEBP opens on its first frame, which is what the nodes output (a slot is one image)."""
+    try:
+        img = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as exc:  # Pillow's ceiling, in our words
+        raise TooLargeError(imaging.bomb_message(exc, max_pixels)) from None
     w, h = img.size
     if w * h > max_pixels:  # checked from the header, before decoding
-        raise TooLargeError(f"image is {w}x{h} = {w * h} pixels; the limit is {max_pixels}")
+        img.close()
+        raise TooLargeError(imaging.pixel_limit_message(w * h, max_pixels, (w, h)))
     return img
 
 

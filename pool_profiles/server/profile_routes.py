@@ -32,8 +32,18 @@ def _delete(store: Store, pid: str) -> dict[str, Any]:
     return {"deleted": pid, **_listing(store)}
 
 
-def _start_export(store: Store, pid: str) -> tuple[dict[str, Any], Iterator[bytes]]:
+def _start_export(store: Store, pid: str, fmt: str) -> tuple[dict[str, Any], Iterator[bytes]]:
+    if fmt == "dataset":  # the LoRA-trainer layout (NNNN.<ext> + .txt + masks/), zipped
+        return registry.get_profile(store, pid), archive.iter_profile_dataset_zip(store, pid)
     return registry.get_profile(store, pid), archive.iter_export(store, pid)
+
+
+def _export_format(query: Any) -> str:
+    fmt = query.get("format", "zip")
+    if fmt not in archive.EXPORT_FORMATS:
+        shown = repr(fmt[:40])
+        raise BadRequest(f"format {shown} is not one of: {', '.join(archive.EXPORT_FORMATS)}")
+    return fmt
 
 
 def add_profile_routes(routes: web.RouteTableDef, ctx: Context) -> None:
@@ -75,18 +85,22 @@ def add_profile_routes(routes: web.RouteTableDef, ctx: Context) -> None:
     @json_errors
     async def export(request: web.Request) -> web.StreamResponse:
         pid = query_id(request.query, "id")
+        fmt = _export_format(request.query)
 
         def headers(entry: dict[str, Any]) -> dict[str, str]:
+            name = str(entry.get("name") or pid)
             return {
                 "Content-Type": "application/zip",
-                "Content-Disposition": content_disposition(str(entry.get("name") or pid)),
+                "Content-Disposition": content_disposition(
+                    f"{name} dataset" if fmt == "dataset" else name
+                ),
                 **NO_STORE,
             }
 
         if request.method == "HEAD":
             # Headers only: a streamed body would be written onto the connection anyway.
             return web.Response(headers=headers(await ctx.run(registry.get_profile, pid)))
-        entry, it = await ctx.run(_start_export, pid)
+        entry, it = await ctx.run(_start_export, pid, fmt)
         chunks = ThreadedIterator(it)
         try:
             # The first chunk before any header: a failure here is still a JSON error.
@@ -123,15 +137,19 @@ def add_profile_routes(routes: web.RouteTableDef, ctx: Context) -> None:
         form = await read_form(request, text=("name",), spool={"file": ctx.limits.import_bytes()})
         try:
             if "file" not in form.spooled:
-                raise BadRequest("missing file field 'file' (the profile zip)")
+                raise BadRequest("missing file field 'file' (a profile or dataset zip)")
             name = (form.text.get("name") or "").strip() or None
-            entry = await ctx.run(
-                archive.import_zip,
-                form.spooled["file"].path,
+            spooled = form.spooled["file"]
+            # A profile zip or a dataset zip (told apart by its members): the answer is
+            # the profile's entry plus the format and the files a dataset skipped.
+            result = await ctx.run(
+                archive.import_any,
+                spooled.path,
                 name=name,
+                filename=spooled.filename or None,
                 limits=ctx.limits.import_limits,
                 image_limits=ctx.limits.images(),
             )
         finally:
             form.cleanup()
-        return web.json_response(entry)
+        return web.json_response(result.as_dict())

@@ -106,10 +106,13 @@ export function createApi({ base = "", fetch: fetchImpl = null } = {}) {
     renameProfile: (id, name) => post("/grid_pool/profiles/rename", { id, name }),
     deleteProfile: (id) => post("/grid_pool/profiles/delete", { id }),
     duplicateProfile: (id, name) => post("/grid_pool/profiles/duplicate", { id, name }),
-    exportUrl: (id) => url("/grid_pool/profiles/export?" + query({ id })),
-    async checkExport(id) {
+    // format: "zip" (the profile zip) or "dataset" (NNNN.<ext> + .txt + masks/, zipped).
+    exportUrl: (id, format = "zip") =>
+      url("/grid_pool/profiles/export?" + query(format === "zip" ? { id } : { id, format })),
+    async checkExport(id, format = "zip") {
       // HEAD first: a failing export then shows the server's message, not a broken download.
-      const res = await request("/grid_pool/profiles/export?" + query({ id }), { method: "HEAD" });
+      const params = format === "zip" ? { id } : { id, format };
+      const res = await request("/grid_pool/profiles/export?" + query(params), { method: "HEAD" });
       if (!res.ok) {
         const fallback = res.status === 404 ? { error: "that profile no longer exists" } : null;
         throw errorFrom(res.status, res.statusText, fallback);

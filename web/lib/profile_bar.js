@@ -13,6 +13,7 @@ const CSS = `
 /* The open list is drawn by the browser: give it the host's input colours. */
 .ppb select option { background: var(--comfy-input-bg, Canvas);
   color: var(--input-text, CanvasText); }
+.ppb select.ppb-format { min-width: 0; flex: 0 0 auto; }
 .ppb button { font: inherit; cursor: pointer; padding: 2px 8px; border-radius: 4px;
   border: 1px solid #8886; background: #8882; color: inherit; }
 .ppb button:disabled { opacity: 0.45; cursor: default; }
@@ -31,6 +32,13 @@ export function sortProfiles(profiles) {
     a.name.localeCompare(b.name) ||
     a.id.localeCompare(b.id);
   return [...profiles].filter((p) => p && p.id && typeof p.name === "string").sort(byName);
+}
+
+// A dataset import's skipped files, for a toast: the first few with their reasons.
+export function skippedMessage(skipped, shown = 5) {
+  const lines = skipped.slice(0, shown).map((s) => `${s.name}: ${s.reason}`);
+  const more = skipped.length > shown ? `; and ${skipped.length - shown} more` : "";
+  return `Skipped ${skipped.length} file(s): ${lines.join("; ")}${more}.`;
 }
 
 export function createProfileBar({
@@ -56,6 +64,13 @@ export function createProfileBar({
     b.addEventListener("click", onClick);
     return b;
   };
+  // What Export downloads: the profile zip, or the dataset layout LoRA trainers read.
+  const formatChoice = el(
+    "select",
+    { class: "ppb-format", "aria-label": "Export format", title: "What Export downloads" },
+    el("option", { value: "zip", text: "zip" }),
+    el("option", { value: "dataset", text: "dataset" }),
+  );
   const zipInput = el("input", {
     type: "file",
     accept: ".zip,application/zip",
@@ -172,14 +187,15 @@ export function createProfileBar({
   async function exportZip() {
     const cur = byId(selected);
     if (!cur) return;
+    const format = formatChoice.value;
     try {
-      await api.checkExport(cur.id);
+      await api.checkExport(cur.id, format);
     } catch (err) {
       notify("error", messageOf(err));
       refresh({ force: true });
       return;
     }
-    const link = el("a", { href: api.exportUrl(cur.id), download: "", hidden: true });
+    const link = el("a", { href: api.exportUrl(cur.id, format), download: "", hidden: true });
     document.body.append(link);
     link.click();
     link.remove();
@@ -197,6 +213,8 @@ export function createProfileBar({
     return act(() => api.importProfile(file, { onProgress }), (p) => {
       pick(p.id);
       notify("success", `Imported profile “${p.name}”.`);
+      const skipped = Array.isArray(p.skipped) ? p.skipped : [];
+      if (skipped.length) notify("info", skippedMessage(skipped));
     }).finally(() => {
       progress.hidden = true;
     });
@@ -205,8 +223,12 @@ export function createProfileBar({
   const renameBtn = button("Rename", "Rename the selected profile", rename);
   const deleteBtn = button("Delete", "Delete the selected profile and its pool", remove);
   const duplicateBtn = button("Duplicate", "Copy the selected profile under a new name", duplicate);
-  const exportBtn = button("Export", "Download the selected profile as a zip", exportZip);
-  const needsSelection = [renameBtn, deleteBtn, duplicateBtn, exportBtn];
+  const exportBtn = button(
+    "Export",
+    "Download the selected profile as a zip, or as a dataset (images, captions, masks)",
+    exportZip,
+  );
+  const needsSelection = [renameBtn, deleteBtn, duplicateBtn, exportBtn, formatChoice];
 
   dropdown.addEventListener("change", () => pick(dropdown.value || null));
   // Fresh when opened: a conditional re-list (a 304 costs next to nothing).
@@ -227,7 +249,8 @@ export function createProfileBar({
     deleteBtn,
     duplicateBtn,
     exportBtn,
-    button("Import", "Import a profile from a zip", () => zipInput.click()),
+    formatChoice,
+    button("Import", "Import a profile zip or a dataset zip", () => zipInput.click()),
     zipInput,
     progress,
   );
