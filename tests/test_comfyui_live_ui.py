@@ -112,6 +112,11 @@ def ui(request, comfy, browser):
     cp = ComfyPage(page, comfy.client, SHOTS)
     cp.name = f"{comfy.frontend}-{comfy.store}-{request.param}"
     cp.open(request.param)
+    version = cp.js("() => String(window.__COMFYUI_FRONTEND_VERSION__ || '')")
+    major_minor = re.match(r"(\d+)\.(\d+)", version)
+    if request.param == "vue" and major_minor and tuple(map(int, major_minor.groups())) < (1, 42):
+        context.close()  # README: the Vue renderer before 1.42 draws no custom node widgets
+        pytest.skip(f"frontend {version}'s Vue renderer draws no custom node widgets")
     yield cp
     context.close()
 

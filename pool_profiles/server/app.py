@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from ..store import Store
+from . import headers
+from .auth import TokenAuth
 from .context import ServerLimits, StageImage
 from .errors import Handler, json_error
 from .routes import add_routes
@@ -84,13 +86,21 @@ def make_app(
     limits: ServerLimits | None = None,
     loopback_only: bool = False,
     bind_host: str | None = None,
+    token: str | None = None,
 ) -> web.Application:
     """`loopback_only`: answer only requests addressed to a loopback name or to
-    `bind_host` (the address `serve --host` binds)."""
+    `bind_host` (the address `serve --host` binds). `token`: every route and the page
+    need it (a bearer header or the login form's cookie; see auth.py)."""
     middlewares: list[Middleware] = [json_not_found, same_origin_writes]
     if loopback_only:
         middlewares.insert(1, host_only([bind_host] if bind_host else []))
+    auth = TokenAuth(token) if token else None
+    if auth is not None:
+        middlewares.append(auth.middleware())
     app = web.Application(middlewares=middlewares)
+    headers.install(app)
+    if auth is not None:
+        auth.install(app)
     routes = web.RouteTableDef()
     add_routes(routes, lambda: store, stage_image=stage_image, limits=limits)
     app.add_routes(routes)

@@ -1,6 +1,7 @@
 // Every ComfyUI-frontend-version shim of the pack lives here (one place to delete
 // later). Tested against frontend 1.42.x (ComfyUI 0.18.1) and 1.58.x, classic canvas
-// and the Vue node renderer. No import of ComfyUI's scripts: the entry passes `app`.
+// and the Vue node renderer, and 1.27.x (ComfyUI 0.3.64, the oldest supported), classic
+// canvas. No import of ComfyUI's scripts: the entry passes `app`.
 
 export function widget(node, name) {
   return node.widgets?.find((w) => w.name === name);
@@ -164,11 +165,43 @@ export function menuItems(entries) {
   return [null, ...entries.map((e) => ({ content: e.content, callback: e.callback }))];
 }
 
+// The frontend's version ("1.27.10"), or null when it does not say.
+export function frontendVersion() {
+  const v = globalThis.__COMFYUI_FRONTEND_VERSION__;
+  const m = typeof v === "string" ? /^(\d+)\.(\d+)/.exec(v) : null;
+  return m ? [Number(m[1]), Number(m[2])] : null;
+}
+
+function olderThan(major, minor) {
+  const v = frontendVersion();
+  return !v || v[0] < major || (v[0] === major && v[1] < minor);
+}
+
+// Frontends before 1.42 (1.27.x of ComfyUI 0.3.6x) copy a node to the clipspace from
+// its loaded <img> elements (node.imgs) only, and the MaskEditor then finds "no
+// clipspace images"; 1.42 and later read node.images. clearMaskState drops them again.
+function giveImgsToOldFrontends(app, node, ref) {
+  if (!olderThan(1, 42) || node.imgs?.length) return;
+  const q = new URLSearchParams({
+    filename: ref.filename,
+    subfolder: ref.subfolder || "",
+    type: ref.type || "input",
+  });
+  const img = new Image();
+  img.src = app.api?.apiURL ? app.api.apiURL(`/view?${q}`) : `/view?${q}`;
+  try {
+    node.imgs = [img];
+  } catch {
+    /* a read-only imgs belongs to a frontend that reads node.images */
+  }
+}
+
 // ComfyUI's MaskEditor opens for the single selected node from its image reference.
 export function openMaskEditor(app, node, ref) {
   node.images = [ref];
   node.previewMediaType = "image";
   node.imageIndex = 0;
+  giveImgsToOldFrontends(app, node, ref);
   const ComfyApp = app.constructor;
   try {
     ComfyApp.clipspace_return_node = node;
