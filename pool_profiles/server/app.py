@@ -13,6 +13,7 @@ from aiohttp import web
 from ..store import Store
 from .context import ServerLimits, StageImage
 from .errors import Handler, json_error
+from .events import EventHub
 from .routes import add_routes
 from .webdir import web_lib_dir
 
@@ -92,8 +93,12 @@ def make_app(
         middlewares.insert(1, host_only([bind_host] if bind_host else []))
     app = web.Application(middlewares=middlewares)
     routes = web.RouteTableDef()
-    add_routes(routes, lambda: store, stage_image=stage_image, limits=limits)
+    hub = EventHub()
+    add_routes(routes, lambda: store, stage_image=stage_image, limits=limits, on_change=hub.emit)
     app.add_routes(routes)
+    # This server's own changes reach its open pages at once (ComfyUI: its websocket).
+    app.router.add_get("/grid_pool/events", hub.stream)
+    app.on_shutdown.append(hub.close)
     app.router.add_get("/", _index)
     app.router.add_static("/static/", STATIC_DIR, follow_symlinks=False)
     lib = web_lib_dir()
