@@ -4,6 +4,10 @@
 
 import { el } from "./dom.js";
 
+// Longer than most systems' double-click interval (Windows' default is 500 ms, but
+// most people click twice within 250).
+const DOUBLE_CLICK_MS = 280;
+
 export function slotName(slot) {
   return slot.label ? `slot ${slot.index}: ${slot.label}` : `slot ${slot.index}`;
 }
@@ -41,8 +45,19 @@ export function createCell(handlers, withBrush) {
   const cell = { item, thumb, img, badge, maskDot, del, brush, label, slot: null, image: null };
   const idx = () => cell.slot.index;
 
-  thumb.addEventListener("click", () => handlers.select(idx()));
-  thumb.addEventListener("dblclick", () => handlers.openMask?.(idx()));
+  // A double-click paints the mask and leaves the active slot alone: with a mask
+  // editor, a mouse click selects only once no second click followed.
+  let pending = null;
+  thumb.addEventListener("click", (e) => {
+    clearTimeout(pending);
+    if (!withBrush || e.detail === 0) return handlers.select(idx()); // keyboard: at once
+    if (e.detail > 1) return;
+    pending = setTimeout(() => handlers.select(idx()), DOUBLE_CLICK_MS);
+  });
+  thumb.addEventListener("dblclick", () => {
+    clearTimeout(pending);
+    handlers.openMask?.(idx());
+  });
   thumb.addEventListener("keydown", (e) => {
     if (!e.altKey || (e.key !== "ArrowLeft" && e.key !== "ArrowRight")) return;
     e.preventDefault();

@@ -3,6 +3,7 @@
 // Import. Framework-free; mounted by the ComfyUI node and the standalone page.
 
 import { el, ensureStyle, messageOf, onceNotifier } from "./dom.js";
+import { tEn } from "./strings.js";
 
 const CSS = `
 .ppb { display: flex; flex-wrap: wrap; gap: 4px; align-items: center;
@@ -36,12 +37,19 @@ export function sortProfiles(profiles) {
 export function createProfileBar({
   api,
   notify = () => {},
-  confirm = (m) => window.confirm(m),
+  // Questions come from the host (ComfyUI's dialogs, the page's own): ask({title,
+  // message, value}) -> Promise<string|null>; confirm({title, message, destructive})
+  // -> Promise<boolean>. The browser's boxes only when a host gives none.
+  confirm = (q) => window.confirm(q.message),
+  ask = null,
   prompt = (m, d) => window.prompt(m, d),
+  t = tEn,
   selectedId = null,
   onSelect = null,
-  noneLabel = "(no profile)",
+  noneLabel = null,
 }) {
+  noneLabel ??= t("noProfile");
+  const askText = ask || ((q) => prompt(q.message, q.value));
   ensureStyle("ppb-style", CSS);
   const errors = onceNotifier(notify);
   let profiles = [];
@@ -50,7 +58,7 @@ export function createProfileBar({
   let destroyed = false;
   let loaded = false;
 
-  const dropdown = el("select", { "aria-label": "Profile" });
+  const dropdown = el("select", { "aria-label": t("profile") });
   const button = (text, title, onClick) => {
     const b = el("button", { type: "button", text, title });
     b.addEventListener("click", onClick);
@@ -63,7 +71,7 @@ export function createProfileBar({
     tabindex: "-1",
     "aria-hidden": "true",
   });
-  const bar = el("progress", { max: "100", value: "0", "aria-label": "Import progress" });
+  const bar = el("progress", { max: "100", value: "0", "aria-label": t("importProgress") });
   const barText = el("span");
   const progress = el("span", { class: "ppb-progress", hidden: true }, bar, barText);
 
@@ -121,24 +129,24 @@ export function createProfileBar({
     }
   }
 
-  const ask = (message, value) => {
-    const answer = prompt(message, value);
+  const askName = async (title, message, value) => {
+    const answer = await askText({ title, message, value });
     return answer === null || answer === undefined ? null : String(answer).trim() || null;
   };
 
-  function create() {
-    const name = ask("Name of the new profile:", "");
+  async function create() {
+    const name = await askName(t("createTitle"), t("createMessage"), "");
     if (!name) return;
     act(() => api.createProfile(name), (p) => {
       pick(p.id);
-      notify("success", `Created profile “${p.name}”.`);
+      notify("success", t("created", { name: p.name }));
     });
   }
 
-  function rename() {
+  async function rename() {
     const cur = byId(selected);
     if (!cur) return;
-    const name = ask(`New name for “${cur.name}”:`, cur.name);
+    const name = await askName(t("renameTitle"), t("renameMessage", { name: cur.name }), cur.name);
     if (!name || name === cur.name) return;
     act(() => api.renameProfile(cur.id, name), (p) => {
       render();
@@ -146,26 +154,33 @@ export function createProfileBar({
     });
   }
 
-  function remove() {
+  async function remove() {
     const cur = byId(selected);
     if (!cur) return;
-    if (!confirm(`Delete profile “${cur.name}” and all images in its pool? This cannot be undone.`)) {
-      return;
-    }
+    const ok = await confirm({
+      title: t("deleteProfileTitle"),
+      message: t("deleteProfileMessage", { name: cur.name }),
+      destructive: true,
+    });
+    if (!ok) return;
     act(() => api.deleteProfile(cur.id), () => {
       pick(null);
-      notify("success", `Deleted profile “${cur.name}”.`);
+      notify("success", t("deleted", { name: cur.name }));
     });
   }
 
-  function duplicate() {
+  async function duplicate() {
     const cur = byId(selected);
     if (!cur) return;
-    const name = ask(`Name of the copy of “${cur.name}”:`, `${cur.name} copy`);
+    const name = await askName(
+      t("duplicateTitle"),
+      t("duplicateMessage", { name: cur.name }),
+      t("copySuffix", { name: cur.name }),
+    );
     if (!name) return;
     act(() => api.duplicateProfile(cur.id, name), (p) => {
       pick(p.id);
-      notify("success", `Duplicated as “${p.name}”.`);
+      notify("success", t("duplicated", { name: p.name }));
     });
   }
 
@@ -196,16 +211,16 @@ export function createProfileBar({
     };
     return act(() => api.importProfile(file, { onProgress }), (p) => {
       pick(p.id);
-      notify("success", `Imported profile “${p.name}”.`);
+      notify("success", t("imported", { name: p.name }));
     }).finally(() => {
       progress.hidden = true;
     });
   }
 
-  const renameBtn = button("Rename", "Rename the selected profile", rename);
-  const deleteBtn = button("Delete", "Delete the selected profile and its pool", remove);
-  const duplicateBtn = button("Duplicate", "Copy the selected profile under a new name", duplicate);
-  const exportBtn = button("Export", "Download the selected profile as a zip", exportZip);
+  const renameBtn = button(t("rename"), t("renameTip"), rename);
+  const deleteBtn = button(t("delete"), t("deleteTip"), remove);
+  const duplicateBtn = button(t("duplicate"), t("duplicateTip"), duplicate);
+  const exportBtn = button(t("export"), t("exportTip"), exportZip);
   const needsSelection = [renameBtn, deleteBtn, duplicateBtn, exportBtn];
 
   dropdown.addEventListener("change", () => pick(dropdown.value || null));
@@ -220,14 +235,14 @@ export function createProfileBar({
 
   const element = el(
     "div",
-    { class: "ppb", role: "group", "aria-label": "Profiles" },
+    { class: "ppb", role: "group", "aria-label": t("profiles") },
     dropdown,
-    button("Create", "Create a new, empty profile", create),
+    button(t("create"), t("createTip"), create),
     renameBtn,
     deleteBtn,
     duplicateBtn,
     exportBtn,
-    button("Import", "Import a profile from a zip", () => zipInput.click()),
+    button(t("import"), t("importTip"), () => zipInput.click()),
     zipInput,
     progress,
   );
