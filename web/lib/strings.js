@@ -68,7 +68,7 @@ export const EN = {
   "changedAt": "changed {when}",
   "poolError": "cannot be read: {error}",
   "copyFromPool": "Copy images from the connected pool",
-  "seedOffer": "Profile “{name}” is empty. The connected pool has {count} images: use “Copy images from the connected pool” in the Pool node's menu to copy them.",
+  "seedOffer": "Profile “{name}” is empty. The connected pool has {count} images: use “Copy images from the connected pool” in the Pool Profile node's menu (right-click) to copy them.",
   "copied": "Copied {count} images into “{name}”.",
   "nothingToCopy": "The connected pool has no images to copy, or the profile is not empty.",
   "detach": "Pool: detach (new empty pool)",
