@@ -155,7 +155,8 @@ def test_a_change_reaches_every_open_tab_within_half_a_second(comfy, browser, re
         (a, grid_a, _), (b, grid_b, bar_b) = tabs
         b.js(
             """() => { window.__seen = {}; new MutationObserver(() => {
-                 const s = document.querySelector('[aria-pressed="true"][aria-label^="Select slot 2"]');
+                 const s = document.querySelector(
+                   '[aria-pressed="true"][aria-label^="Select slot 2"]');
                  if (s && !window.__seen.active) window.__seen.active = Date.now();
                  for (const o of document.querySelectorAll('option'))
                    if (o.textContent.startsWith('Instant ') && !window.__seen.option)
