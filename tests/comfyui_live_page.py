@@ -99,7 +99,7 @@ DIALOG_PROBE = r"""
         setTimeout(() => answerOne(d, 0), 150);
       }
     }
-  }).observe(document.documentElement, { subtree: true, childList: true });
+  }).observe(document, { subtree: true, childList: true });
 })();
 """
 
