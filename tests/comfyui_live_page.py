@@ -55,7 +55,8 @@ CONSOLE_PROBE = """
 
 # The pack asks through ComfyUI's dialogs only: the browser's own boxes fail the test
 # (recorded as console entries of the pack). Questions are answered in the page, as
-# they appear, by the answers a test queued (matched by the dialog's text).
+# they appear, by the answers a test queued (matched by the dialog's text); a dialog
+# no answer matches is left alone.
 DIALOG_PROBE = r"""
 (() => {
   const seen = (window.__nativeDialogs = []);
@@ -88,9 +89,9 @@ DIALOG_PROBE = r"""
       setTimeout(() => named(/^(Confirm|OK)$/i)?.click(), 50);
     } else if (found && found.value === true) {
       named(/^(Confirm|Delete|OK|Yes)$/i)?.click();
-    } else {
+    } else if (found) {
       (named(/^(Cancel|No)$/i) || named(/close/i))?.click();
-    }
+    } // no answer queued: not ours to close (e.g. the MaskEditor's own dialog)
   };
   new MutationObserver(() => {
     for (const d of document.querySelectorAll('[role="dialog"], [role="alertdialog"]')) {
