@@ -68,8 +68,11 @@ export function createCell(handlers, withBrush) {
   brush?.addEventListener("click", () => handlers.openMask?.(idx()));
 
   // Label: saved on Enter or when leaving the field; Escape puts the stored text back.
+  // Enter commits and blurs, and the blur fires "change" too: send each text once
+  // (until the next render shows the stored label).
   const commit = () => {
-    if (!cell.slot || label.value === (cell.slot.label || "")) return;
+    if (!cell.slot || label.value === (cell.slot.label || "") || label.value === cell.sent) return;
+    cell.sent = label.value;
     handlers.label(idx(), label.value);
   };
   label.addEventListener("change", commit);
@@ -97,6 +100,7 @@ export function createCell(handlers, withBrush) {
 
 export function updateCell(cell, slot, { active, thumbUrl }) {
   cell.slot = slot;
+  cell.sent = null;
   const name = slotName(slot);
   if (cell.image !== slot.image) {
     cell.image = slot.image;
