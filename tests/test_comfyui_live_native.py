@@ -47,7 +47,7 @@ def test_pools_sidebar_lists_opens_and_deletes(ui):
     grid = cp.grid(pool)
     pool_id = cp.widget(pool, "pool_id")
     cp.drop(grid, Files.of({"a.png": image((200, 10, 10))}))
-    expect(slots(grid)).to_have_count(1)
+    expect(slots(grid)).to_have_count(1, timeout=20_000)  # the first upload after start
     orphan = f"orphan-{uuid.uuid4().hex[:8]}"
     for i in range(2):
         cp.client.multipart("/grid_pool/add", {"pool_id": orphan}, {"image": image((9, 9 * i, 9))})

@@ -179,24 +179,24 @@ def test_pools_list_opens_and_deletes_node_pools(page, served):
     pools.add_image(store, prof["id"], png((9, 9, 9)))
     listing = page.get_by_role("region", name="All pools")
     listing.get_by_role("button", name="Refresh").click()
-    expect(listing.get_by_role("button", name="Open pool node-poo")).to_be_visible()
+    expect(listing.get_by_role("button", name="Open pool node-pool-1")).to_be_visible()
     expect(listing.get_by_role("button", name=f"Open {prof['name']}")).to_be_visible()
     # a profile's pool is deleted as a profile, never from this list
     expect(listing.get_by_role("button", name=f"Delete {prof['name']}")).to_have_count(0)
 
-    listing.get_by_role("button", name="Open pool node-poo").click()
-    listing.get_by_role("button", name="Open pool node-poo").click()  # twice: still one grid
+    listing.get_by_role("button", name="Open pool node-pool-1").click()
+    listing.get_by_role("button", name="Open pool node-pool-1").click()  # twice: still one grid
     opened = listing.get_by_role("region", name="Image pool")
     expect(opened).to_have_count(1)
     expect(opened.get_by_role("textbox", name="Label of slot 0")).to_have_value("node slot")
 
     # delete asks (saying what goes), cancel keeps it
-    listing.get_by_role("button", name="Delete pool node-poo").click()
+    listing.get_by_role("button", name="Delete pool node-pool-1").click()
     page.answer(False)
     assert pools.pool_view(store, "node-pool-1")["count"] == 1
-    listing.get_by_role("button", name="Delete pool node-poo").click()
+    listing.get_by_role("button", name="Delete pool node-pool-1").click()
     page.answer(True)
     assert "1 image (" in page.dialogs.seen[-1]  # says what goes
-    expect(listing.get_by_role("button", name="Open pool node-poo")).to_have_count(0)
+    expect(listing.get_by_role("button", name="Open pool node-pool-1")).to_have_count(0)
     expect(opened).to_have_count(0)  # the open grid of a deleted pool closes
     assert store.walk("node-pool-1") == []

@@ -40,7 +40,10 @@ const CSS = `
 `;
 
 export function poolTitle(entry, t = tEn) {
-  return entry.kind === "profile" ? entry.name : t("nodePoolName", { id: entry.id.slice(0, 8) });
+  if (entry.kind === "profile") return entry.name;
+  // A node's pool id is a UUID: its first 8 characters tell pools apart.
+  const id = entry.id.length <= 16 ? entry.id : `${entry.id.slice(0, 8)}…`;
+  return t("nodePoolName", { id });
 }
 
 export function createPoolsList({
