@@ -13,12 +13,16 @@ const CSS = `
   box-sizing: border-box; font: 12px/1.35 system-ui, sans-serif; color: inherit; }
 .ppl-head { display: flex; gap: 6px; align-items: center; }
 .ppl-head .ppl-total { margin-left: auto; opacity: 0.75; }
-.ppl button { font: inherit; cursor: pointer; padding: 2px 8px; border-radius: 4px;
-  border: 1px solid #8886; background: #8882; color: inherit; }
-.ppl button:focus-visible { outline: 2px solid #3a8ee6; outline-offset: 1px; }
+/* Only the list's own buttons: an opened pool's grid keeps its look. */
+.ppl-head button, .ppl-actions button, .ppl-panel-head button { font: inherit;
+  cursor: pointer; padding: 2px 8px; border-radius: 4px; border: 1px solid #8886;
+  background: #8882; color: inherit; }
+.ppl-head button:focus-visible, .ppl-actions button:focus-visible,
+.ppl-panel-head button:focus-visible { outline: 2px solid #3a8ee6; outline-offset: 1px; }
 .ppl-scroll { overflow-y: auto; min-height: 0; flex: 1 1 auto; }
-.ppl h3 { font-size: 12px; margin: 6px 0 4px; text-transform: uppercase; opacity: 0.7; }
-.ppl ul { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 4px; }
+.ppl-scroll > h3 { font-size: 12px; margin: 6px 0 4px; text-transform: uppercase; opacity: 0.7; }
+.ppl-scroll > ul { list-style: none; margin: 0; padding: 0; display: flex;
+  flex-direction: column; gap: 4px; }
 .ppl-item { display: grid; grid-template-columns: minmax(0, 1fr) auto; gap: 2px 6px;
   padding: 4px 6px; border-radius: 6px; background: #8881; }
 .ppl-item.ppl-open { box-shadow: inset 0 0 0 2px #3a8ee6; }
