@@ -84,11 +84,25 @@ def test_pools_sidebar_lists_opens_and_deletes(ui):
 def test_settings_thumbnail_size_and_delete_without_asking(ui):
     from playwright.sync_api import expect
 
-    cp = ui
+    cp, page = ui, ui.page
     pool = cp.add_node("GridImagePool", (420, 60))
     grid = cp.grid(pool)
     cp.drop(grid, Files.of({f"s{i}.png": image((9, 90, 9 * i)) for i in range(2)}))
-    expect(slots(grid)).to_have_count(2)
+    expect(slots(grid)).to_have_count(2, timeout=20_000)
+
+    # The grid fills the node's free height and follows a resize (both renderers).
+    before = grid.bounding_box()["height"]
+    cp.js(
+        "(id) => { const n = app.graph.getNodeById(id); n.setSize([n.size[0], n.size[1] + 200]);"
+        " app.canvas.setDirty(true, true); }",
+        pool,
+    )
+    page.wait_for_function(
+        "([h]) => document.querySelector('[data-test-node]')"
+        ".getBoundingClientRect().height > h + 150",
+        arg=[before],
+        timeout=5000,
+    )
     try:
         cp.js("() => app.extensionManager.setting.set('PoolProfiles.ThumbnailSize', 160)")
         size = "(n) => getComputedStyle(n).getPropertyValue('--ppg-cell').trim()"
