@@ -245,8 +245,8 @@ export function dialogs(app) {
   const service = () => app?.extensionManager?.dialog;
   const plain = (q) => (typeof q === "string" ? { message: q } : q || {});
   return {
-    async ask(question) {
-      const q = plain(question);
+    async ask(question, value) {
+      const q = { value, ...plain(question) };
       const d = service();
       if (typeof d?.prompt === "function") {
         const answer = await d.prompt({

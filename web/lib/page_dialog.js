@@ -65,11 +65,14 @@ export function createPageDialogs({ t = tEn } = {}) {
     });
   }
 
+  // A bare string is a message (callers written for window.prompt/confirm).
+  const plain = (q) => (typeof q === "string" ? { message: q } : q || {});
   return {
-    ask: async (q) => {
-      const answer = await open({ ...q, value: q.value ?? "" });
+    ask: async (q, value) => {
+      const question = plain(q);
+      const answer = await open({ ...question, value: question.value ?? value ?? "" });
       return typeof answer === "string" ? answer : null;
     },
-    confirm: async (q) => (await open({ ...q, value: null })) === true,
+    confirm: async (q) => (await open({ ...plain(q), value: null })) === true,
   };
 }

@@ -29,7 +29,7 @@ export function createPoolGrid({
   notify = () => {},
   // confirm({title, message, destructive}) -> boolean or Promise<boolean> (the host's
   // dialog); confirmDelete() says whether a slot's ✕ asks first (a host setting).
-  confirm = (q) => window.confirm(q.message),
+  confirm = (q) => window.confirm(q?.message ?? q),
   confirmDelete = () => true,
   t = tEn,
   onOpenMask = null,

@@ -53,7 +53,7 @@ export function poolTitle(entry, t = tEn) {
 export function createPoolsList({
   api,
   notify = () => {},
-  confirm = (q) => window.confirm(q.message),
+  confirm = (q) => window.confirm(q?.message ?? q),
   t = tEn,
   // (poolId) -> [node names] using it in the open workflow, or null when unknown.
   usedBy = () => null,

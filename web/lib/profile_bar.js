@@ -40,7 +40,7 @@ export function createProfileBar({
   // Questions come from the host (ComfyUI's dialogs, the page's own): ask({title,
   // message, value}) -> Promise<string|null>; confirm({title, message, destructive})
   // -> Promise<boolean>. The browser's boxes only when a host gives none.
-  confirm = (q) => window.confirm(q.message),
+  confirm = (q) => window.confirm(q?.message ?? q),
   ask = null,
   prompt = (m, d) => window.prompt(m, d),
   t = tEn,
