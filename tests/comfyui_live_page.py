@@ -53,6 +53,57 @@ CONSOLE_PROBE = """
 })();
 """.replace("__PACK__", json.dumps(PACK_PATH))
 
+# The pack asks through ComfyUI's dialogs only: the browser's own boxes fail the test
+# (recorded as console entries of the pack). Questions are answered in the page, as
+# they appear, by the answers a test queued (matched by the dialog's text); a dialog
+# no answer matches is left alone.
+DIALOG_PROBE = r"""
+(() => {
+  const seen = (window.__nativeDialogs = []);
+  for (const kind of ["prompt", "confirm", "alert"]) {
+    window[kind] = (message) => {
+      seen.push(`window.${kind}: ${message}`);
+      return kind === "confirm" ? false : null;
+    };
+  }
+  window.__answers = [];
+  window.__dialogTexts = [];
+  const handled = new WeakSet();
+  const answerOne = (dialog, tries) => {
+    const text = (dialog.innerText || "").replace(/\s+/g, " ").trim();
+    const buttons = [...dialog.querySelectorAll("button")];
+    if (!text || !buttons.length) {
+      if (tries < 50) setTimeout(() => answerOne(dialog, tries + 1), 100);
+      return;
+    }
+    handled.add(dialog);
+    window.__dialogTexts.push(text);
+    const i = window.__answers.findIndex((a) => new RegExp(a.match).test(text));
+    const found = i >= 0 ? window.__answers.splice(i, 1)[0] : null;
+    const name = (b) => (b.innerText || b.getAttribute("aria-label") || "").trim();
+    const named = (re) => buttons.find((b) => re.test(name(b)));
+    const input = dialog.querySelector("input[type=text], input:not([type])");
+    if (found && typeof found.value === "string" && input) {
+      input.value = found.value;
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+      setTimeout(() => named(/^(Confirm|OK)$/i)?.click(), 50);
+    } else if (found && found.value === true) {
+      named(/^(Confirm|Delete|OK|Yes)$/i)?.click();
+    } else if (found) {
+      (named(/^(Cancel|No)$/i) || named(/close/i))?.click();
+    } // no answer queued: not ours to close (e.g. the MaskEditor's own dialog)
+  };
+  new MutationObserver(() => {
+    for (const d of document.querySelectorAll('[role="dialog"], [role="alertdialog"]')) {
+      if (!handled.has(d) && d.isConnected) {
+        handled.add(d);
+        setTimeout(() => answerOne(d, 0), 150);
+      }
+    }
+  }).observe(document, { subtree: true, childList: true });
+})();
+"""
+
 # A failed request of ours shows as a browser console error naming the route.
 OWN_REQUEST = re.compile(r"/grid_pool/")
 
@@ -92,10 +143,9 @@ class ComfyPage:
         self.shots = shots
         self.browser_errors: list[str] = []
         page.add_init_script(CONSOLE_PROBE)
+        page.add_init_script(DIALOG_PROBE)
         page.on("console", self._console)
         page.on("dialog", self._dialog)
-        self.answers: list[tuple[str, Any]] = []
-        self.dialogs: list[str] = []
 
     def _console(self, msg) -> None:
         # Failed requests are logged by the browser itself (no JS stack).
@@ -103,26 +153,19 @@ class ComfyPage:
             self.browser_errors.append(msg.text)
 
     def _dialog(self, dialog) -> None:
-        # Answers are matched by the dialog's text, not by order: a dialog the page
-        # opens on its own (the offer to seed an empty profile) arrives whenever its
-        # requests finish. An unexpected dialog is dismissed.
-        self.dialogs.append(dialog.message)
-        found = next((a for a in self.answers if re.search(a[0], dialog.message)), None)
-        answer = None
-        if found:
-            self.answers.remove(found)
-            answer = found[1]
-        if answer is None or answer is False:
-            dialog.dismiss()
-        elif dialog.type == "prompt":
-            dialog.accept(str(answer))
-        else:
-            dialog.accept()
+        # The browser's own dialog: never expected (DIALOG_PROBE replaced the functions).
+        self.browser_errors.append(f"browser dialog: {dialog.type}: {dialog.message}")
+        dialog.dismiss()
 
     def answer(self, match: str, value: Any) -> None:
-        """Answer the next dialog whose text matches `match` (a regex): a string for a
-        prompt, True/False for a confirm."""
-        self.answers.append((match, value))
+        """Answer the next ComfyUI dialog whose text matches `match` (a regex searched
+        in its title and message): a string for a prompt, True/False for a confirm."""
+        self.js("([m, v]) => window.__answers.push({ match: m, value: v })", [match, value])
+
+    @property
+    def dialogs(self) -> list[str]:
+        """The text of every in-page dialog so far."""
+        return self.js("() => window.__dialogTexts || []")
 
     # -- page ----------------------------------------------------------------------
 
@@ -152,7 +195,8 @@ class ComfyPage:
         return self.page.evaluate(script, arg)
 
     def pack_console(self) -> list[str]:
-        return self.js("() => window.__packConsole || []") + self.browser_errors
+        native = self.js("() => window.__nativeDialogs || []")
+        return self.js("() => window.__packConsole || []") + native + self.browser_errors
 
     def shot(self, name: str) -> None:
         if self.shots:
@@ -203,6 +247,24 @@ class ComfyPage:
             " app.canvas.selectNode(app.graph.getNodeById(id)); }",
             node,
         )
+
+    def menu_item(self, node: int, content: str) -> None:
+        """Run one of the pack's entries of a node's context menu (getNodeMenuItems)."""
+        found = self.js(
+            """([id, content]) => {
+              const ext = app.extensions.find((e) => e.name === 'PoolProfiles.Nodes');
+              const item = ext.getNodeMenuItems(app.graph.getNodeById(id))
+                .find((i) => i && i.content === content);
+              if (!item) return false;
+              item.callback();
+              return true;
+            }""",
+            [node, content],
+        )
+        assert found, f"no menu item {content!r}"
+
+    def run_command(self, command: str) -> None:
+        self.js("(c) => app.extensionManager.command.execute(c)", command)
 
     def node_ids(self, node_type: str) -> list[int]:
         return self.js(

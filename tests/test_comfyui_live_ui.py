@@ -215,12 +215,12 @@ def test_grid_upload_drop_paste_select_label_reorder_delete(ui):
     page.keyboard.press("Alt+ArrowRight")
     assert eventually(cp, lambda: pool_view(cp, pool_id)["slots"][1]["image"] == first)
 
-    # Delete asks first; dismissing keeps the slot, accepting removes it.
-    cp.answer("^Delete slot 14", False)
+    # Delete asks first (ComfyUI's dialog); dismissing keeps the slot, accepting removes it.
+    cp.answer("Delete slot 14", False)
     grid.get_by_role("button", name=re.compile(r"^Delete slot 14\b")).click()
     page.wait_for_timeout(500)
     assert pool_view(cp, pool_id)["count"] == 15
-    cp.answer("^Delete slot 14", True)
+    cp.answer("Delete slot 14", True)
     grid.get_by_role("button", name=re.compile(r"^Delete slot 14\b")).click()
     expect(slots(grid)).to_have_count(14)
     assert len(cp.dialogs) == 2 and all("slot 14" in d for d in cp.dialogs)
@@ -295,7 +295,7 @@ def test_copy_paste_gives_the_copy_its_own_pool(ui):
         s["image"] for s in pool_view(cp, source)["slots"]
     ]
     # Their own pools: a change to the copy leaves the original alone.
-    cp.answer("^Delete slot 0", True)
+    cp.answer("Delete slot 0", True)
     cp.grid(copy).get_by_role("button", name=re.compile(r"^Delete slot 0\b")).click()
     expect(slots(cp.grid(copy))).to_have_count(2)
     assert pool_view(cp, source)["count"] == 3
@@ -313,17 +313,20 @@ def test_profile_bar_create_rename_switch_export_duplicate_delete_import(ui):
     expect(slots(grid)).to_have_count(3)
     cp.connect(prof, pool, "profile")
 
-    # Create an empty profile while the connected pool holds images: it offers to
-    # copy them in.
+    # Create an empty profile while the connected pool holds images: a toast says the
+    # images can be copied in (no question pops up); the node's menu item does it.
     name = f"Prof {uuid.uuid4().hex[:5]}"
-    cp.answer("^Name of the new profile", name)
-    cp.answer("is empty. Copy the 3 images", True)
+    cp.answer("Name of the new profile", name)
     bar.get_by_role("button", name="Create", exact=True).click()
     dropdown = bar.get_by_role("combobox", name="Profile")
     expect(dropdown.locator("option:checked")).to_have_text(name)
     profile_id = eventually(cp, lambda: cp.widget(prof, "profile_id"))
     assert cp.widget(prof, "profile") == name
-    assert eventually(cp, lambda: pool_view(cp, profile_id)["count"] == 3), cp.dialogs
+    offer = page.locator(".p-toast-message, [role=status]").filter(has_text="Copy images from")
+    expect(offer.first).to_be_visible()
+    assert pool_view(cp, profile_id)["count"] == 0 and len(cp.dialogs) == 1
+    cp.menu_item(prof, "Copy images from the connected pool")
+    assert eventually(cp, lambda: pool_view(cp, profile_id)["count"] == 3)
     expect(slots(grid)).to_have_count(3)
 
     # The grid shows (and edits) the profile's pool: a click sets its active slot.
@@ -337,7 +340,7 @@ def test_profile_bar_create_rename_switch_export_duplicate_delete_import(ui):
     # A name collision shows the server's message as a toast (or inline alert).
     other = f"Other {uuid.uuid4().hex[:5]}"
     cp.client.json("POST", "/grid_pool/profiles/create", {"name": other})
-    cp.answer("^New name for", other)
+    cp.answer("New name for", other)
     bar.get_by_role("button", name="Rename").click()
     toast = page.locator(".p-toast-message, [role=alert]").filter(has_text=re.compile("exist"))
     expect(toast.first).to_be_visible()
@@ -348,20 +351,22 @@ def test_profile_bar_create_rename_switch_export_duplicate_delete_import(ui):
     # the grid at once.
     dropdown.focus()
     expect(dropdown.locator("option", has_text=other)).to_have_count(1)
-    # It is empty and the node's own pool holds images: it offers to copy them in
-    # (declined here, so it stays empty).
-    cp.answer(f"“{re.escape(other)}” is empty", False)
+    # It is empty and the node's own pool holds images: a toast says so, nothing asks
+    # and nothing is copied unless the menu item is used.
+    asked = len(cp.dialogs)
     dropdown.select_option(label=other)
     expect(slots(grid)).to_have_count(0)
     assert cp.widget(prof, "profile") == other
-    assert eventually(cp, lambda: any(other in d and "is empty" in d for d in cp.dialogs))
+    offer = page.locator(".p-toast-message, [role=status]").filter(has_text=f"“{other}” is empty")
+    expect(offer.first).to_be_visible()
+    assert len(cp.dialogs) == asked
     assert pool_view(cp, cp.widget(prof, "profile_id"))["count"] == 0
     dropdown.select_option(label=name)
     expect(slots(grid)).to_have_count(3)
 
     # Rename works when the name is free.
     renamed = name + " r"
-    cp.answer("^New name for", renamed)
+    cp.answer("New name for", renamed)
     bar.get_by_role("button", name="Rename").click()
     expect(dropdown.locator("option:checked")).to_have_text(renamed)
     assert eventually(cp, lambda: cp.widget(prof, "profile") == renamed)
@@ -374,12 +379,12 @@ def test_profile_bar_create_rename_switch_export_duplicate_delete_import(ui):
     with zipfile.ZipFile(exported) as zf:
         assert any(n.endswith("manifest.json") for n in zf.namelist())
 
-    cp.answer("^Name of the copy", renamed + " copy")
+    cp.answer("Name of the copy", renamed + " copy")
     bar.get_by_role("button", name="Duplicate").click()
     expect(dropdown.locator("option", has_text=renamed + " copy")).to_have_count(1)
 
     # Delete confirms; the deleted profile leaves the dropdown.
-    cp.answer("^Delete profile", True)
+    cp.answer("Delete profile", True)
     current = cp.widget(prof, "profile")
     bar.get_by_role("button", name="Delete").click()
     gone = dropdown.locator("option", has_text=re.compile(f"^{re.escape(current)}$"))

@@ -82,10 +82,17 @@ async def test_routes_answer_from_the_manifest_they_wrote(aiohttp_client, store,
     body = await resp.json()
     assert resp.status == 200, body
     assert calls == ["read_versioned", "write_if"]
-    assert body["slots"][1]["label"] == "x" and body["count"] == 3
+    assert body == {
+        "pool_id": P,
+        "change": "label",
+        "active": 0,
+        "count": 3,
+        "index": 1,
+        "label": "x",
+    }
     resp = await client.get(f"/grid_pool/list?pool_id={P}")
     listed = await resp.json()
-    assert listed.pop("exists") is True and listed == body
+    assert listed["slots"][1]["label"] == "x" and listed["count"] == 3
 
 
 def test_adding_reads_and_writes_the_manifest_once(store, monkeypatch):

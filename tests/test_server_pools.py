@@ -81,22 +81,34 @@ async def test_add_label_active_reorder_remove(client, store):
     assert view["slots"][1]["label"] == "green"
     red, green = view["slots"][0]["image"], view["slots"][1]["image"]
 
-    view = await post(client, "/grid_pool/label", {"pool_id": POOL, "index": 0, "label": " red "})
-    assert view["slots"][0]["label"] == "red"
-    view = await post(client, "/grid_pool/active", {"pool_id": POOL, "index": 1})
-    assert view["active"] == 1
-    view = await post(client, "/grid_pool/active", {"pool_id": POOL, "index": 0})
-    assert view["active"] == 0
-    view = await post(client, "/grid_pool/reorder", {"pool_id": POOL, "order": [1, 0]})
-    assert [s["image"] for s in view["slots"]] == [green, red]
-    assert view["active"] == 1  # the active slot follows its image
+    async def listing() -> dict:
+        return await (await client.get("/grid_pool/list", params={"pool_id": POOL})).json()
 
-    listed = await (await client.get("/grid_pool/list", params={"pool_id": POOL})).json()
+    # Slot edits answer with the change, not the whole view.
+    answer = await post(client, "/grid_pool/label", {"pool_id": POOL, "index": 0, "label": " red "})
+    assert answer == {
+        "pool_id": POOL,
+        "change": "label",
+        "active": 0,
+        "count": 2,
+        "index": 0,
+        "label": "red",
+    }
+    assert (await listing())["slots"][0]["label"] == "red"
+    answer = await post(client, "/grid_pool/active", {"pool_id": POOL, "index": 1})
+    assert answer == {"pool_id": POOL, "change": "active", "active": 1, "count": 2}
+    answer = await post(client, "/grid_pool/active", {"pool_id": POOL, "index": 0})
+    assert answer["active"] == 0
+    answer = await post(client, "/grid_pool/reorder", {"pool_id": POOL, "order": [1, 0]})
+    assert answer == {"pool_id": POOL, "change": "reorder", "active": 1, "count": 2}
+    listed = await listing()
+    assert [s["image"] for s in listed["slots"]] == [green, red]
+    assert listed["active"] == 1  # the active slot follows its image
     assert listed.pop("exists") is True  # only the listing tells unknown ids apart
-    assert listed == view
 
-    view = await post(client, "/grid_pool/remove", {"pool_id": POOL, "index": 1})
-    assert [s["image"] for s in view["slots"]] == [green]
+    answer = await post(client, "/grid_pool/remove", {"pool_id": POOL, "index": 1})
+    assert answer == {"pool_id": POOL, "change": "remove", "active": 0, "count": 1, "index": 1}
+    assert [s["image"] for s in (await listing())["slots"]] == [green]
     assert not any(red in key for key in store.walk(POOL))
 
 
@@ -108,17 +120,17 @@ async def test_set_mask_and_clear(client, store):
     form.add_field("mask", mask_png(), filename="mask.png", content_type="image/png")
     resp = await client.post("/grid_pool/set_mask", data=form)
     assert resp.status == 200, await resp.text()
-    view = await resp.json()
-    assert view["slots"][0]["has_mask"] is True
-    mask_name = view["slots"][0]["mask"]
+    answer = await resp.json()
+    assert answer["change"] == "mask" and answer["index"] == 0 and answer["has_mask"] is True
+    mask_name = answer["mask"]
 
     resp = await client.get("/grid_pool/image", params={"pool_id": POOL, "name": mask_name})
     assert resp.status == 200
     with Image.open(io.BytesIO(await resp.read())) as m:
         assert m.mode == "L" and m.getpixel((0, 0)) == 255 and m.getpixel((7, 0)) == 0
 
-    view = await post(client, "/grid_pool/set_mask", {"pool_id": POOL, "index": 0, "mask": None})
-    assert view["slots"][0]["has_mask"] is False
+    answer = await post(client, "/grid_pool/set_mask", {"pool_id": POOL, "index": 0, "mask": None})
+    assert answer["has_mask"] is False and answer["mask"] is None
     assert not any(mask_name in key for key in store.walk(POOL))
 
     form = FormData(default_to_multipart=True)  # as a browser's FormData
@@ -126,7 +138,7 @@ async def test_set_mask_and_clear(client, store):
     form.add_field("index", "0")
     form.add_field("clear", "true")
     resp = await client.post("/grid_pool/set_mask", data=form)
-    assert resp.status == 200 and (await resp.json())["slots"][0]["mask"] is None
+    assert resp.status == 200 and (await resp.json())["mask"] is None
 
 
 @pytest.mark.parametrize("route", ["image", "thumb"])

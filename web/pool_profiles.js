@@ -4,7 +4,16 @@ import { app } from "../../scripts/app.js";
 import { api } from "../../scripts/api.js";
 import { createApi } from "./lib/api.js";
 import { createPoller } from "./lib/poller.js";
-import { hideInputsInDef, menuItems, toaster } from "./comfy/compat.js";
+import { translator } from "./lib/strings.js";
+import {
+  dialogs,
+  hideInputsInDef,
+  menuItems,
+  onServerEvent,
+  packStrings,
+  settingValue,
+  toaster,
+} from "./comfy/compat.js";
 import {
   POOL,
   PROFILE,
@@ -15,10 +24,23 @@ import {
   poolUi,
   setupPoolNode,
 } from "./comfy/pool_node.js";
-import { hasForeignBar, patchProfileType, setupProfileNode } from "./comfy/profile_node.js";
+import {
+  hasForeignBar,
+  patchProfileType,
+  profileMenu,
+  profileUi,
+  setupProfileNode,
+} from "./comfy/profile_node.js";
+import { TAB_ID, registerPoolsTab } from "./comfy/pools_tab.js";
 
 const NAME = "PoolProfiles.Nodes";
 const LIVE_MS = 5000;
+const EVENT = "pool_profiles.changed";
+const SETTING_THUMB = "PoolProfiles.ThumbnailSize";
+const SETTING_CONFIRM = "PoolProfiles.ConfirmDelete";
+const THUMB_DEFAULT = 104;
+const COMMAND_REFRESH = "PoolProfiles.RefreshAll";
+const COMMAND_POOLS = "PoolProfiles.ShowPools";
 
 function inlineNotify(kind, message) {
   // No toast service: a short-lived line at the bottom of the page, as text.
@@ -40,12 +62,17 @@ function setup() {
     intervalMs: LIVE_MS,
   });
   const notify = (kind, message) => (toaster(app) || inlineNotify)(kind, message);
+  let translate = translator(null); // English until the user's locale is read (init)
   const host = {
     app,
     comfyApi: api,
     // The pack's routes are also served under ComfyUI's API prefix (subpath installs).
     poolApi: createApi({ base: api.apiURL("") }),
     notify,
+    ask: dialogs(app),
+    t: (key, vars) => translate(key, vars),
+    confirmDelete: () => settingValue(app, SETTING_CONFIRM, true) !== false,
+    thumbSize: () => settingValue(app, SETTING_THUMB, THUMB_DEFAULT),
     live: {
       add: (ui) => {
         live.add(ui);
@@ -54,11 +81,63 @@ function setup() {
       remove: (ui) => live.delete(ui),
     },
   };
+  let tab = null;
+
+  // Every grid, dropdown and the Pools tab at once: a change made through this
+  // ComfyUI (any tab) comes as a websocket event; others' at the next poll.
+  let pending = null;
+  const refreshAll = () => {
+    for (const ui of live) ui.refresh().catch(() => {});
+    tab?.refresh();
+  };
+  onServerEvent(api, EVENT, () => {
+    clearTimeout(pending);
+    pending = setTimeout(refreshAll, 30); // one refresh for a burst of changes
+  });
 
   app.registerExtension({
     name: NAME,
+    settings: [
+      {
+        id: SETTING_THUMB,
+        category: ["Pool Profiles", "Grid", "Thumbnail size"],
+        name: "Thumbnail size (px)",
+        tooltip: "Width of the thumbnails in every pool grid",
+        type: "slider",
+        attrs: { min: 64, max: 256, step: 8 },
+        defaultValue: THUMB_DEFAULT,
+        onChange: (value) => {
+          for (const ui of live) ui.grid?.setThumbSize(value);
+          tab?.setThumbSize(value);
+        },
+      },
+      {
+        id: SETTING_CONFIRM,
+        category: ["Pool Profiles", "Grid", "Confirm delete"],
+        name: "Confirm before deleting an image",
+        tooltip: "Ask before the ✕ of a thumbnail deletes its image",
+        type: "boolean",
+        defaultValue: true,
+      },
+    ],
+    commands: [
+      { id: COMMAND_REFRESH, label: "Pool Profiles: refresh every pool and profile list", icon: "pi pi-refresh", function: refreshAll },
+      {
+        id: COMMAND_POOLS,
+        label: "Pool Profiles: show the Pools sidebar",
+        icon: "pi pi-images",
+        function: () => app.extensionManager?.command?.execute?.(`Workspace.ToggleSidebarTab.${TAB_ID}`),
+      },
+    ],
+    keybindings: [{ combo: { key: "p", alt: true, shift: true }, commandId: COMMAND_POOLS }],
+    async init() {
+      // Before any node exists: components read their labels when they are made.
+      const table = await packStrings(app, api);
+      if (table) translate = translator(table);
+    },
     setup() {
       installPasteHandler(app);
+      tab = registerPoolsTab(app, host);
     },
     beforeRegisterNodeDef(nodeType, nodeData) {
       // Lifecycle only (configure/connect/remove); the menu uses getNodeMenuItems.
@@ -80,7 +159,9 @@ function setup() {
       if (type === PROFILE && !hasForeignBar(node)) setupProfileNode(node, host);
     },
     getNodeMenuItems(node) {
-      return poolUi(node) ? menuItems(poolMenu(node, host)) : [];
+      if (poolUi(node)) return menuItems(poolMenu(node, host));
+      if (profileUi(node)) return menuItems(profileMenu(node, host));
+      return [];
     },
   });
 }

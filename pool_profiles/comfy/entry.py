@@ -86,8 +86,20 @@ def register_routes(server: Any) -> bool:
     from .stage import stage_image
     from .store import get_store
 
-    add_routes(routes, get_store, stage_image=stage_image)
+    add_routes(routes, get_store, stage_image=stage_image, on_change=_announcer(server))
     return True
+
+
+def _announcer(server: Any) -> Any:
+    """Changes made through this ComfyUI reach every open tab at once over ComfyUI's
+    websocket (send_sync queues thread-safely; the browser listens with
+    api.addEventListener("pool_profiles.changed"))."""
+    from ..server.events import EVENT
+
+    send = getattr(server, "send_sync", None)
+    if not callable(send):
+        return None
+    return lambda event: send(EVENT, event)
 
 
 def _check_after_start(server: Any, ours: dict[str, Any]) -> None:

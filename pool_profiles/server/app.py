@@ -15,6 +15,7 @@ from . import headers
 from .auth import TokenAuth
 from .context import ServerLimits, StageImage
 from .errors import Handler, json_error
+from .events import EventHub
 from .routes import add_routes
 from .webdir import web_lib_dir
 
@@ -102,8 +103,12 @@ def make_app(
     if auth is not None:
         auth.install(app)
     routes = web.RouteTableDef()
-    add_routes(routes, lambda: store, stage_image=stage_image, limits=limits)
+    hub = EventHub()
+    add_routes(routes, lambda: store, stage_image=stage_image, limits=limits, on_change=hub.emit)
     app.add_routes(routes)
+    # This server's own changes reach its open pages at once (ComfyUI: its websocket).
+    app.router.add_get("/grid_pool/events", hub.stream)
+    app.on_shutdown.append(hub.close)
     app.router.add_get("/", _index)
     app.router.add_static("/static/", STATIC_DIR, follow_symlinks=False)
     lib = web_lib_dir()

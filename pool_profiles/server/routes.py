@@ -24,8 +24,15 @@ Pools (each change answers with the pool view, see pools.pool_view):
   POST /grid_pool/stage_for_mask {pool_id, index}  -> {"name", "subfolder", "type",
                                                        "pool_id", "index", "image"} | 501
   GET  /grid_pool/image?pool_id=&name=, /grid_pool/thumb?pool_id=&name= -> bytes (ETag)
+  GET  /grid_pool/pools -> {"pools": [{"id", "kind": "profile"|"pool", "name", "count",
+                           "bytes", "changed", "preview": [image names]}]} (pool_index)
+  POST /grid_pool/pools/delete {pool_id}          -> {"deleted", "count", "bytes"} (a node's
+                           own pool; 409 for a profile's)
   GET  /grid_pool/store_info -> {"backend", "url", "capabilities", "single_writer",
                                  "single_writer_reason", "stage_for_mask"}
+Slot edits (remove, active, label, reorder, set_mask) answer with the change only:
+  {"pool_id", "change", "active", "count", ...} (pool_routes.change_answer).
+Every successful POST is announced through `on_change` (events.py).
 Errors: {"error": message, "code": short_code} with 400/403/404/409/413/415/501/503,
 and 500 {"code": "internal"} (details only in the server log)."""
 
@@ -41,7 +48,9 @@ from ..store import Store
 from .blob_routes import add_blob_routes
 from .context import Context, ServerLimits, StageImage
 from .errors import json_errors
+from .events import Emit, with_events
 from .pool_routes import add_pool_routes
+from .pools_routes import add_pools_routes
 from .profile_routes import add_profile_routes
 from .uploads import clean_stale_spools
 
@@ -67,15 +76,20 @@ def add_routes(
     *,
     stage_image: StageImage | None = None,
     limits: ServerLimits | None = None,
+    on_change: Emit | None = None,
 ) -> None:
     """Register every /grid_pool route. `get_store` is called per request (in a worker
     thread), so the adapter decides how a Store is opened and cached. `stage_image(bytes,
     filename) -> {"name", "subfolder", "type"}` copies an image where ComfyUI's MaskEditor
-    can load it; without it /grid_pool/stage_for_mask answers 501."""
+    can load it; without it /grid_pool/stage_for_mask answers 501. `on_change(event)` is
+    called on the event loop after each successful change (events.event_for)."""
     ctx = Context(get_store, limits or ServerLimits(), stage_image)
     clean_stale_spools()  # what a server killed mid-upload left behind
-    add_profile_routes(routes, ctx)
-    add_pool_routes(routes, ctx)
+    changing = web.RouteTableDef()
+    add_profile_routes(changing, ctx)
+    add_pool_routes(changing, ctx)
+    add_pools_routes(changing, ctx)
+    with_events(changing, routes, on_change)
     add_blob_routes(routes, ctx)
 
     @routes.get("/grid_pool/store_info")

@@ -128,6 +128,24 @@ class Dialogs:
             dialog.accept()
 
 
+def answer_dialog(page, dialogs: Dialogs, answer: Any) -> None:
+    """Answer the page's own question (a modal role=dialog): text for a prompt, True to
+    confirm, False to cancel. The browser's prompt/confirm never appear (Dialogs)."""
+    from playwright.sync_api import expect
+
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    dialogs.seen.append(dialog.inner_text())
+    if answer is False or answer is None:
+        dialog.get_by_role("button", name="Cancel").click()
+    elif isinstance(answer, str):
+        dialog.get_by_role("textbox").fill(answer)
+        dialog.get_by_role("button", name="OK").click()
+    else:
+        dialog.get_by_role("button", name=re.compile(r"^(OK|Delete)$")).click()
+    expect(dialog).to_have_count(0)
+
+
 @dataclass
 class Console:
     errors: list[str] = field(default_factory=list)
@@ -151,6 +169,7 @@ def page(browser, served):
     pg.on("console", lambda m: console.errors.append(m.text) if m.type == "error" else None)
     pg.on("pageerror", lambda e: console.errors.append(f"page error: {e}"))
     pg.dialogs, pg.console = dialogs, console
+    pg.answer = lambda answer: answer_dialog(pg, dialogs, answer)
     pg.goto(served.url + "/")
     yield pg
     context.close()

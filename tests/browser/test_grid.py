@@ -51,8 +51,8 @@ def seeded(served, name: str, colors) -> dict:
 
 def test_upload_select_label_reorder_delete(page, served):
     name = unique("Uploads")
-    page.dialogs.expect(name)
     page.get_by_role("button", name="Create", exact=True).click()
+    page.answer(name)
     expect(page.get_by_role("combobox", name="Profile")).to_have_value(
         registry.find_by_name(served.store(), name)["id"]
     )
@@ -120,11 +120,11 @@ def test_upload_select_label_reorder_delete(page, served):
     assert order == [images[3], images[1], images[0], images[2]]
 
     # delete asks first; "cancel" keeps the slot
-    page.dialogs.expect(False)
     g.get_by_role("button", name="Delete slot 2: wide one").click()
+    page.answer(False)
     expect(cells).to_have_count(4)
-    page.dialogs.expect(True)
     g.get_by_role("button", name="Delete slot 2: wide one").click()
+    page.answer(True)
     expect(cells).to_have_count(3)
     left = [s["image"] for s in pools.pool_view(served.store(), prof["id"])["slots"]]
     assert left == [images[3], images[1], images[2]]
@@ -165,8 +165,16 @@ def test_keyboard_only(page, served):
     expect(g.locator("li.ppg-cell")).to_have_count(2)
     # Tab walks the bar's buttons in order, then into the grid
     page.keyboard.press("Tab")
-    for name in ("Create", "Rename", "Delete", "Duplicate", "Export", "Import"):
-        expect(page.get_by_role("button", name=name, exact=True)).to_be_focused()
+    for role, name in (
+        ("button", "Create"),
+        ("button", "Rename"),
+        ("button", "Delete"),
+        ("button", "Duplicate"),
+        ("button", "Export"),
+        ("combobox", "Export format"),
+        ("button", "Import"),
+    ):
+        expect(page.get_by_role(role, name=name, exact=True)).to_be_focused()
         outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
         assert outline not in ("none", ""), f"{name} shows no focus"
         page.keyboard.press("Tab")
@@ -186,12 +194,12 @@ def test_keyboard_only(page, served):
     assert pools.pool_view(served.store(), prof["id"])["active"] == 1
     page.keyboard.press("Alt+ArrowLeft")
     expect(g.get_by_role("button", name="Select slot 0: image 1")).to_be_focused()
-    page.dialogs.expect(True)
     page.keyboard.press("Shift+Tab")  # back before slot 0's thumbnail: Upload
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
     expect(g.get_by_role("button", name="Delete slot 0: image 1")).to_be_focused()
     page.keyboard.press("Enter")
+    page.answer(True)
     expect(g.locator("li.ppg-cell")).to_have_count(1)
     assert pools.pool_view(served.store(), prof["id"])["slots"][0]["label"] == "image 0"
 

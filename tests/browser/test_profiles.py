@@ -64,34 +64,34 @@ def test_profile_actions_and_switching(page, served):
 
     # rename
     renamed = unique("Gamma")
-    page.dialogs.expect(renamed)
     page.get_by_role("button", name="Rename", exact=True).click()
+    page.answer(renamed)
     expect(dropdown.locator("option:checked")).to_have_text(renamed)
     assert registry.get_profile(served.store(), b["id"])["name"] == renamed
 
     # a name collision shows the server's message, changes nothing
     page.console.allow(r"status of 409")
-    page.dialogs.expect(a["name"])
     page.get_by_role("button", name="Create", exact=True).click()
+    page.answer(a["name"])
     expect(page.get_by_role("alert").filter(has_text="already exists")).to_be_visible()
     assert option_names(page).count(a["name"]) == 1
 
     # duplicate: the copy is selected and shows the same images
     dropdown.select_option(a["id"])
     copy_name = unique("Alpha copy")
-    page.dialogs.expect(copy_name)
     page.get_by_role("button", name="Duplicate", exact=True).click()
+    page.answer(copy_name)
     expect(dropdown.locator("option:checked")).to_have_text(copy_name)
     expect(cells(page)).to_have_count(2)
     copy = registry.find_by_name(served.store(), copy_name)
     assert dropdown.input_value() == copy["id"]
 
     # delete asks first; cancel keeps it
-    page.dialogs.expect(False)
     page.get_by_role("button", name="Delete", exact=True).click()
+    page.answer(False)
     assert registry.find_by_name(served.store(), copy_name) is not None
-    page.dialogs.expect(True)
     page.get_by_role("button", name="Delete", exact=True).click()
+    page.answer(True)
     expect(dropdown).to_have_value("")
     assert copy_name not in option_names(page)
     assert registry.find_by_name(served.store(), copy_name) is None
@@ -172,26 +172,31 @@ def test_a_poll_of_an_unchanged_store_is_a_304(page, served):
     assert all(status == 304 for _, status in statuses), statuses
 
 
-def test_node_pool_by_id(page, served):
+def test_pools_list_opens_and_deletes_node_pools(page, served):
     store = served.store()
     pools.add_image(store, "node-pool-1", png((0, 255, 0)), label="node slot")
-    field = page.get_by_role("textbox", name="Pool id")
-    page.console.allow(r"status of 400")  # the bad id below
-    field.fill("../etc")
-    page.get_by_role("button", name="Show", exact=True).click()
-    expect(page.get_by_role("alert").filter(has_text="pool id")).to_be_visible()
+    prof = registry.create_profile(store, unique("Listed"))
+    pools.add_image(store, prof["id"], png((9, 9, 9)))
+    listing = page.get_by_role("region", name="All pools")
+    listing.get_by_role("button", name="Refresh").click()
+    expect(listing.get_by_role("button", name="Open pool node-pool-1")).to_be_visible()
+    expect(listing.get_by_role("button", name=f"Open {prof['name']}")).to_be_visible()
+    # a profile's pool is deleted as a profile, never from this list
+    expect(listing.get_by_role("button", name=f"Delete {prof['name']}")).to_have_count(0)
 
-    field.fill("no-such-pool")
-    page.get_by_role("button", name="Show", exact=True).click()
-    expect(page.get_by_role("alert").filter(has_text="No pool with id")).to_be_visible()
-    expect(page.locator("#node-pool")).to_be_hidden()
+    listing.get_by_role("button", name="Open pool node-pool-1").click()
+    listing.get_by_role("button", name="Open pool node-pool-1").click()  # twice: still one grid
+    opened = listing.get_by_role("region", name="Image pool")
+    expect(opened).to_have_count(1)
+    expect(opened.get_by_role("textbox", name="Label of slot 0")).to_have_value("node slot")
 
-    field.fill("node-pool-1")
-    page.get_by_role("button", name="Show", exact=True).click()
-    page.get_by_role("button", name="Show", exact=True).click()  # twice: still one grid
-    node = page.locator("#node-pool")
-    expect(node.locator("li.ppg-cell")).to_have_count(1)
-    expect(node.get_by_role("region", name="Image pool")).to_have_count(1)
-    expect(node.get_by_role("textbox", name="Label of slot 0")).to_have_value("node slot")
-    page.get_by_role("button", name="Close", exact=True).click()
-    expect(node).to_be_hidden()
+    # delete asks (saying what goes), cancel keeps it
+    listing.get_by_role("button", name="Delete pool node-pool-1").click()
+    page.answer(False)
+    assert pools.pool_view(store, "node-pool-1")["count"] == 1
+    listing.get_by_role("button", name="Delete pool node-pool-1").click()
+    page.answer(True)
+    assert "1 image (" in page.dialogs.seen[-1]  # says what goes
+    expect(listing.get_by_role("button", name="Open pool node-pool-1")).to_have_count(0)
+    expect(opened).to_have_count(0)  # the open grid of a deleted pool closes
+    assert store.walk("node-pool-1") == []

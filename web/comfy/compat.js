@@ -39,8 +39,12 @@ export function setWidgetValue(node, w, value) {
   node.setDirtyCanvas?.(true, true);
 }
 
-// A DOM widget: addDOMWidget exists from frontend 1.2x on; sizes come from
-// getMinHeight (current) or computeSize (older ones).
+// A DOM widget that fills the node's free height and follows resizing: frontends
+// with computeLayoutSize (1.2x on, both 1.42 and 1.58) give a widget without
+// computeSize a share of the free space between getMinHeight and getMaxHeight (none:
+// all of it); a computeSize would pin it to one height (the classic renderer then
+// left the grid at its minimum under a tall node). Only a frontend without
+// computeLayoutSize gets a computeSize.
 export function addDomWidget(node, name, element, { minHeight = 120 } = {}) {
   const w = node.addDOMWidget(name, name, element, {
     serialize: false,
@@ -48,7 +52,7 @@ export function addDomWidget(node, name, element, { minHeight = 120 } = {}) {
     getMinHeight: () => minHeight,
     margin: 4,
   });
-  if (w && typeof w.computeSize !== "function") {
+  if (w && typeof w.computeSize !== "function" && typeof w.computeLayoutSize !== "function") {
     w.computeSize = (width) => [width, minHeight];
   }
   if (w) w.serialize = false;
@@ -263,4 +267,85 @@ export function newId() {
   b[8] = (b[8] & 0x3f) | 0x80;
   const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+// -- questions, settings, server events, sidebar, strings (frontend 1.42 and 1.58) ---
+
+// The frontend's dialog service (app.extensionManager.dialog: prompt / confirm with
+// type "delete" for destructive questions); the browser's boxes only where a frontend
+// has none. Both answer the components' ask/confirm contract (Promises).
+export function dialogs(app) {
+  const service = () => app?.extensionManager?.dialog;
+  const plain = (q) => (typeof q === "string" ? { message: q } : q || {});
+  return {
+    async ask(question, value) {
+      const q = { value, ...plain(question) };
+      const d = service();
+      if (typeof d?.prompt === "function") {
+        const answer = await d.prompt({
+          title: q.title || "Pool Profiles",
+          message: q.message || "",
+          defaultValue: q.value ?? "",
+        });
+        return typeof answer === "string" ? answer : null;
+      }
+      return window.prompt(q.message || "", q.value ?? "");
+    },
+    async confirm(question) {
+      const q = plain(question);
+      const d = service();
+      if (typeof d?.confirm === "function") {
+        const ok = await d.confirm({
+          title: q.title || "Pool Profiles",
+          message: q.message || "",
+          type: q.destructive ? "delete" : "default",
+          ...(q.items ? { itemList: q.items } : {}),
+        });
+        return ok === true;
+      }
+      return window.confirm(q.message || "");
+    },
+  };
+}
+
+// A setting of ours (settings API, 1.2x+), or the fallback when the frontend has none.
+export function settingValue(app, id, fallback) {
+  try {
+    const value = app?.extensionManager?.setting?.get?.(id);
+    return value === undefined || value === null ? fallback : value;
+  } catch {
+    return fallback;
+  }
+}
+
+// A server -> browser event over ComfyUI's websocket. The frontend only dispatches
+// message types someone registered with api.addEventListener (else it logs "Unknown
+// message type"), so this runs at setup, before any event can come.
+export function onServerEvent(comfyApi, type, handler) {
+  comfyApi?.addEventListener?.(type, (e) => handler(e?.detail ?? null));
+}
+
+// A sidebar tab whose content we render (type "custom"); false when the frontend has
+// no sidebar-tab API.
+export function addSidebarTab(app, tab) {
+  const manager = app?.extensionManager;
+  if (typeof manager?.registerSidebarTab !== "function") return false;
+  manager.registerSidebarTab({ type: "custom", ...tab });
+  return true;
+}
+
+// Our UI strings in the user's language: ComfyUI serves every pack's locales/ at
+// /i18n (api.getCustomNodesI18n, 1.2x+); the frontend keeps its vue-i18n to itself,
+// so the pack reads its own "poolProfiles" table from there. null: English.
+export async function packStrings(app, comfyApi) {
+  const locale = String(settingValue(app, "Comfy.Locale", "") || navigator.language || "en");
+  if (locale.toLowerCase().startsWith("en")) return null;
+  try {
+    const all = await comfyApi.getCustomNodesI18n();
+    const lang = all?.[locale] ? locale : locale.split("-")[0];
+    const table = all?.[lang]?.poolProfiles;
+    return table && typeof table === "object" ? table : null;
+  } catch {
+    return null;
+  }
 }

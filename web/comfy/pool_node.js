@@ -36,7 +36,7 @@ export function effectivePoolId(node) {
 }
 
 export function setupPoolNode(node, host) {
-  const { app, comfyApi, poolApi, notify, live } = host;
+  const { app, comfyApi, poolApi, notify, live, ask } = host;
   const idWidget = widget(node, "pool_id");
   hideWidget(node, idWidget);
   if (idWidget && (!idWidget.value || idWidget.value === "default")) {
@@ -48,7 +48,9 @@ export function setupPoolNode(node, host) {
     api: poolApi,
     poolId: effectivePoolId(node),
     notify,
-    confirm: (m) => window.confirm(m),
+    confirm: ask.confirm,
+    confirmDelete: host.confirmDelete,
+    t: host.t,
     onOpenMask: (slot, poolId) =>
       editMask({
         app,
@@ -84,6 +86,7 @@ export function setupPoolNode(node, host) {
     e.stopPropagation();
     grid.addFiles(files);
   });
+  grid.setThumbSize(host.thumbSize());
   addDomWidget(node, GRID_WIDGET, wrap, { minHeight: 220 });
   if (node.size[0] < DEFAULT_SIZE[0] || node.size[1] < DEFAULT_SIZE[1]) {
     node.setSize([Math.max(node.size[0], DEFAULT_SIZE[0]), Math.max(node.size[1], DEFAULT_SIZE[1])]);
@@ -249,9 +252,10 @@ export function poolMenu(node, host) {
   const idWidget = widget(node, "pool_id");
   if (idWidget && !upstreamNode(node, "profile")) {
     entries.push({
-      content: "Pool: detach (new empty pool)",
-      callback: () => {
-        if (!window.confirm("Give this node a new, empty pool? The current pool stays in the store.")) return;
+      content: host.t("detach"),
+      callback: async () => {
+        const question = { title: host.t("detachTitle"), message: host.t("detachMessage") };
+        if (!(await host.ask.confirm(question))) return;
         setWidgetValue(node, idWidget, newId());
         ui.sync();
       },

@@ -20,45 +20,33 @@ function connectedPools(node) {
   return downstreamNodes(node).filter((n) => n.type === POOL && poolUi(n));
 }
 
-// Offer to seed an empty profile from a connected pool's images (nothing is lost by
-// switching). Copies with the same server-side copy as duplicate/copy-paste.
-async function offerSeed(profile, pools, host) {
-  const { poolApi, notify } = host;
+// Seeding an empty profile from a connected pool node's own pool is an explicit
+// choice (the menu item "Copy images from the connected pool"), never a surprise
+// question: selecting an empty profile only says, in a toast, that it can be done.
+// Copies with the same server-side copy as duplicate/copy-paste.
+async function seedSource(profile, pools, poolApi) {
   let target;
   try {
     target = (await poolApi.getPool(profile.id)).view;
   } catch {
-    return;
+    return null;
   }
-  if (target?.count) return;
+  if (target?.count) return null;
   for (const pool of pools) {
     const own = widget(pool, "pool_id")?.value;
     if (!own || own === profile.id) continue;
-    let source;
     try {
-      source = (await poolApi.getPool(own)).view;
+      const source = (await poolApi.getPool(own)).view;
+      if (source?.count) return { poolId: own, count: source.count };
     } catch {
-      continue;
+      /* an unreadable pool is no source */
     }
-    if (!source?.count) continue;
-    const n = source.count;
-    const ok = window.confirm(
-      `Profile “${profile.name}” is empty. Copy the ${n} image${n === 1 ? "" : "s"} of the connected pool into it?`,
-    );
-    if (!ok) return;
-    try {
-      await poolApi.copyPool(own, profile.id);
-      notify("success", `Copied ${n} image${n === 1 ? "" : "s"} into “${profile.name}”.`);
-    } catch (err) {
-      notify("error", err.message || String(err));
-    }
-    for (const p of pools) poolUi(p)?.grid.refresh({ force: true });
-    return;
   }
+  return null;
 }
 
 export function setupProfileNode(node, host) {
-  const { notify, live } = host;
+  const { notify, live, ask, t } = host;
   const nameW = widget(node, "profile");
   const idW = widget(node, "profile_id");
   hideWidget(node, nameW);
@@ -71,16 +59,39 @@ export function setupProfileNode(node, host) {
   const bar = createProfileBar({
     api: host.poolApi,
     notify,
-    confirm: (m) => window.confirm(m),
-    prompt: (m, d) => window.prompt(m, d),
+    confirm: ask.confirm,
+    ask: ask.ask,
+    t,
     selectedId: idW?.value || null,
     onSelect: (profile) => {
       setWidgetValue(node, nameW, profile ? profile.name : "");
       setWidgetValue(node, idW, profile ? profile.id : "");
       push();
-      if (profile) offerSeed(profile, connectedPools(node), host);
+      if (profile) mentionSeed(profile);
     },
   });
+
+  async function mentionSeed(profile) {
+    const found = await seedSource(profile, connectedPools(node), host.poolApi);
+    if (found) notify("info", t("seedOffer", { name: profile.name, count: found.count }));
+  }
+
+  // The menu item "Copy images from the connected pool".
+  ui.copyFromPool = async () => {
+    const profile = bar.getSelected();
+    const found = profile && (await seedSource(profile, connectedPools(node), host.poolApi));
+    if (!found) {
+      notify("info", t("nothingToCopy"));
+      return;
+    }
+    try {
+      await host.poolApi.copyPool(found.poolId, profile.id);
+      notify("success", t("copied", { count: found.count, name: profile.name }));
+    } catch (err) {
+      notify("error", err?.message || String(err));
+    }
+    for (const p of connectedPools(node)) poolUi(p)?.grid.refresh({ force: true });
+  };
   addDomWidget(node, BAR_WIDGET, bar.element, { minHeight: 64 });
   if (node.size[0] < 380) node.setSize([380, node.size[1]]);
 
@@ -137,4 +148,10 @@ export function patchProfileType(nodeType) {
   });
   chain("onConnectionsChange", (node) => profileUi(node)?.connectionsChanged());
   chain("onRemoved", (node) => profileUi(node)?.removed());
+}
+
+export function profileMenu(node, host) {
+  const ui = profileUi(node);
+  if (!ui) return [];
+  return [{ content: host.t("copyFromPool"), callback: () => ui.copyFromPool() }];
 }

@@ -155,5 +155,8 @@ export function createApi({ base = "", fetch: fetchImpl = null } = {}) {
     copyPool: (source, target) => post("/grid_pool/copy", { source, target }),
     stageForMask: (poolId, index) => post("/grid_pool/stage_for_mask", { pool_id: poolId, index }),
     storeInfo: () => json("/grid_pool/store_info"),
+    // Every profile and node pool with its facts (the Pools list), and deleting a node pool.
+    listPools: () => json("/grid_pool/pools"),
+    deletePool: (poolId) => post("/grid_pool/pools/delete", { pool_id: poolId }),
   };
 }

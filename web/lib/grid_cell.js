@@ -4,6 +4,10 @@
 
 import { el } from "./dom.js";
 
+// Longer than most systems' double-click interval (Windows' default is 500 ms, but
+// most people click twice within 250).
+const DOUBLE_CLICK_MS = 280;
+
 export function slotName(slot) {
   return slot.label ? `slot ${slot.index}: ${slot.label}` : `slot ${slot.index}`;
 }
@@ -41,8 +45,19 @@ export function createCell(handlers, withBrush) {
   const cell = { item, thumb, img, badge, maskDot, del, brush, label, slot: null, image: null };
   const idx = () => cell.slot.index;
 
-  thumb.addEventListener("click", () => handlers.select(idx()));
-  thumb.addEventListener("dblclick", () => handlers.openMask?.(idx()));
+  // A double-click paints the mask and leaves the active slot alone: with a mask
+  // editor, a mouse click selects only once no second click followed.
+  let pending = null;
+  thumb.addEventListener("click", (e) => {
+    clearTimeout(pending);
+    if (!withBrush || e.detail === 0) return handlers.select(idx()); // keyboard: at once
+    if (e.detail > 1) return;
+    pending = setTimeout(() => handlers.select(idx()), DOUBLE_CLICK_MS);
+  });
+  thumb.addEventListener("dblclick", () => {
+    clearTimeout(pending);
+    handlers.openMask?.(idx());
+  });
   thumb.addEventListener("keydown", (e) => {
     if (!e.altKey || (e.key !== "ArrowLeft" && e.key !== "ArrowRight")) return;
     e.preventDefault();
@@ -53,8 +68,11 @@ export function createCell(handlers, withBrush) {
   brush?.addEventListener("click", () => handlers.openMask?.(idx()));
 
   // Label: saved on Enter or when leaving the field; Escape puts the stored text back.
+  // Enter commits and blurs, and the blur fires "change" too: send each text once
+  // (until the next render shows the stored label).
   const commit = () => {
-    if (!cell.slot || label.value === (cell.slot.label || "")) return;
+    if (!cell.slot || label.value === (cell.slot.label || "") || label.value === cell.sent) return;
+    cell.sent = label.value;
     handlers.label(idx(), label.value);
   };
   label.addEventListener("change", commit);
@@ -82,6 +100,7 @@ export function createCell(handlers, withBrush) {
 
 export function updateCell(cell, slot, { active, thumbUrl }) {
   cell.slot = slot;
+  cell.sent = null;
   const name = slotName(slot);
   if (cell.image !== slot.image) {
     cell.image = slot.image;

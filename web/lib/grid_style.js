@@ -1,7 +1,7 @@
 // The pool grid's look, injected once per document by createPoolGrid.
 
 export const GRID_CSS = `
-.ppg { display: flex; flex-direction: column; gap: 6px; min-height: 0; height: 100%;
+.ppg { position: relative; display: flex; flex-direction: column; gap: 6px; min-height: 0; height: 100%;
   box-sizing: border-box; font: 12px/1.3 system-ui, sans-serif; color: inherit;
   outline: none; border-radius: 6px; }
 .ppg:focus-visible { box-shadow: 0 0 0 2px #3a8ee6; }
@@ -46,4 +46,8 @@ export const GRID_CSS = `
 .ppg-empty { margin: 0; padding: 18px 8px; text-align: center; opacity: 0.8;
   border: 1px dashed #8886; border-radius: 6px; }
 .ppg-empty[hidden] { display: none; }
+/* Upload progress floats over the bottom of the grid: it never moves the thumbnails. */
+.ppg > .ppu-list { position: absolute; left: 6px; right: 6px; bottom: 6px; z-index: 2;
+  max-height: 40%; overflow-y: auto; padding: 4px; border-radius: 6px;
+  background: var(--comfy-menu-bg, Canvas); box-shadow: 0 2px 8px #0006; }
 `;

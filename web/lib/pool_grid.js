@@ -5,10 +5,9 @@ import { el, ensureStyle, messageOf, onceNotifier } from "./dom.js";
 import { createCell, slotName, updateCell } from "./grid_cell.js";
 import { GRID_CSS } from "./grid_style.js";
 import { createStoreNotice } from "./store_notice.js";
+import { tEn } from "./strings.js";
 import { createUploadQueue } from "./upload_queue.js";
 
-const EMPTY_TEXT = "No images yet — drop image files here, paste one (Ctrl+V) or use Upload.";
-const NO_POOL_TEXT = "No pool selected.";
 const INTERNAL_TYPE = "application/x-pool-slot";
 
 const isFileDrag = (e) => Array.from(e.dataTransfer?.types || []).includes("Files");
@@ -29,7 +28,11 @@ export function createPoolGrid({
   api,
   poolId = null,
   notify = () => {},
-  confirm = (m) => window.confirm(m),
+  // confirm({title, message, destructive}) -> boolean or Promise<boolean> (the host's
+  // dialog); confirmDelete() says whether a slot's ✕ asks first (a host setting).
+  confirm = (q) => window.confirm(q?.message ?? q),
+  confirmDelete = () => true,
+  t = tEn,
   onOpenMask = null,
   onChange = null,
   storeNotice = true, // a visible notice when the store runs single-writer
@@ -53,10 +56,10 @@ export function createPoolGrid({
     tabindex: "-1",
     "aria-hidden": "true",
   });
-  const uploadBtn = el("button", { type: "button", class: "ppg-upload", text: "Upload" });
+  const uploadBtn = el("button", { type: "button", class: "ppg-upload", text: t("upload") });
   const count = el("span", { class: "ppg-count", role: "status" });
-  const list = el("ul", { class: "ppg-cells", "aria-label": "Images in this pool" });
-  const empty = el("p", { class: "ppg-empty", text: NO_POOL_TEXT });
+  const list = el("ul", { class: "ppg-cells", "aria-label": t("imagesInPool") });
+  const empty = el("p", { class: "ppg-empty", text: t("noPool") });
   const queue = createUploadQueue({
     upload: (file, onProgress) => {
       const id = currentId;
@@ -67,7 +70,7 @@ export function createPoolGrid({
   });
   const element = el(
     "div",
-    { class: "ppg", tabindex: "0", role: "region", "aria-label": "Image pool" },
+    { class: "ppg", tabindex: "0", role: "region", "aria-label": t("imagePool") },
     el("div", { class: "ppg-bar" }, uploadBtn, fileInput, count),
     storeNotice ? createStoreNotice(api) : null,
     queue.element,
@@ -86,15 +89,39 @@ export function createPoolGrid({
     if (changed) onChange?.(view);
   }
 
-  async function change(op) {
+  // A slot edit answers with the change ({change, active, count, ...}): apply it to
+  // the view held. False when the view and the answer disagree (another writer got
+  // in between): then the caller fetches the view.
+  function applyChange(ans, order) {
+    if (!view || !ans || ans.pool_id !== currentId) return false;
+    let next = view.slots.slice();
+    const at = ans.index;
+    if (ans.change === "label" || ans.change === "mask" || ans.change === "remove") {
+      if (!next[at]) return false;
+    }
+    if (ans.change === "label") next[at] = { ...next[at], label: ans.label };
+    else if (ans.change === "mask") next[at] = { ...next[at], mask: ans.mask, has_mask: ans.has_mask };
+    else if (ans.change === "remove") next.splice(at, 1);
+    else if (ans.change === "reorder") {
+      if (!order || order.length !== next.length) return false;
+      next = order.map((i) => next[i]);
+    } else if (ans.change !== "active") return false;
+    if (next.length !== ans.count || next.some((s) => !s)) return false;
+    next = next.map((s, i) => (s.index === i ? s : { ...s, index: i }));
+    return { ...view, active: ans.active, count: ans.count, slots: next };
+  }
+
+  async function change(op, order = null) {
     if (!currentId) return;
     const mySeq = ++seq;
     const id = currentId;
     try {
-      const next = await op(id);
+      const ans = await op(id);
       if (id === currentId) {
         etag = null; // a change's answer carries no tag: the next poll fetches once
-        show(next, mySeq);
+        const next = ans?.slots ? ans : applyChange(ans, order);
+        if (next) show(next, mySeq);
+        else refresh({ force: true });
       }
     } catch (err) {
       notify("error", messageOf(err));
@@ -128,8 +155,8 @@ export function createPoolGrid({
   function render() {
     const all = slots();
     empty.hidden = !!all.length;
-    empty.textContent = currentId ? EMPTY_TEXT : NO_POOL_TEXT;
-    count.textContent = currentId && view ? `${all.length} image${all.length === 1 ? "" : "s"}` : "";
+    empty.textContent = currentId ? t("emptyPool") : t("noPool");
+    count.textContent = currentId && view ? t("imageCount", { count: all.length }) : "";
     const fragment = document.createDocumentFragment();
     while (cells.length < all.length) {
       const cell = createCell(handlers, !!onOpenMask);
@@ -156,7 +183,8 @@ export function createPoolGrid({
   async function move(from, to) {
     const n = slots().length;
     if (from === to || to < 0 || to >= n) return;
-    await change((id) => api.reorder(id, orderMoving(from, to)));
+    const order = orderMoving(from, to);
+    await change((id) => api.reorder(id, order), order);
     cells[to]?.thumb.focus();
   }
 
@@ -170,7 +198,15 @@ export function createPoolGrid({
     },
     async remove(index) {
       const slot = slots()[index];
-      if (!slot || !confirm(`Delete ${slotName(slot)} from this pool?`)) return;
+      if (!slot) return;
+      if (confirmDelete()) {
+        const question = {
+          title: t("deleteSlotTitle"),
+          message: t("deleteSlotMessage", { name: slotName(slot) }),
+          destructive: true,
+        };
+        if (!(await confirm(question))) return;
+      }
       await change((id) => api.removeSlot(id, index));
       const next = cells[Math.min(index, cells.length - 1)];
       (next ? next.thumb : element).focus();
@@ -213,7 +249,7 @@ export function createPoolGrid({
     const list = Array.from(files || []);
     if (!list.length) return Promise.resolve([]);
     if (!currentId) {
-      notify("error", "Pick a pool first, then add images.");
+      notify("error", t("pickPoolFirst"));
       return Promise.resolve([]);
     }
     return queue.add(list);
@@ -267,6 +303,11 @@ export function createPoolGrid({
     refresh,
     addFiles,
     getView: () => view,
+    // Thumbnail width in px (a host setting); the cells fill the row around it.
+    setThumbSize(px) {
+      const n = Number(px);
+      if (Number.isFinite(n) && n >= 48 && n <= 512) element.style.setProperty("--ppg-cell", `${n}px`);
+    },
     destroy() {
       destroyed = true;
       queue.destroy();

@@ -3,6 +3,7 @@
 // Import. Framework-free; mounted by the ComfyUI node and the standalone page.
 
 import { el, ensureStyle, messageOf, onceNotifier } from "./dom.js";
+import { tEn } from "./strings.js";
 
 const CSS = `
 .ppb { display: flex; flex-wrap: wrap; gap: 4px; align-items: center;
@@ -44,12 +45,19 @@ export function skippedMessage(skipped, shown = 5) {
 export function createProfileBar({
   api,
   notify = () => {},
-  confirm = (m) => window.confirm(m),
+  // Questions come from the host (ComfyUI's dialogs, the page's own): ask({title,
+  // message, value}) -> Promise<string|null>; confirm({title, message, destructive})
+  // -> Promise<boolean>. The browser's boxes only when a host gives none.
+  confirm = (q) => window.confirm(q?.message ?? q),
+  ask = null,
   prompt = (m, d) => window.prompt(m, d),
+  t = tEn,
   selectedId = null,
   onSelect = null,
-  noneLabel = "(no profile)",
+  noneLabel = null,
 }) {
+  noneLabel ??= t("noProfile");
+  const askText = ask || ((q) => prompt(q.message, q.value));
   ensureStyle("ppb-style", CSS);
   const errors = onceNotifier(notify);
   let profiles = [];
@@ -58,7 +66,7 @@ export function createProfileBar({
   let destroyed = false;
   let loaded = false;
 
-  const dropdown = el("select", { "aria-label": "Profile" });
+  const dropdown = el("select", { "aria-label": t("profile") });
   const button = (text, title, onClick) => {
     const b = el("button", { type: "button", text, title });
     b.addEventListener("click", onClick);
@@ -67,7 +75,7 @@ export function createProfileBar({
   // What Export downloads: the profile zip, or the dataset layout LoRA trainers read.
   const formatChoice = el(
     "select",
-    { class: "ppb-format", "aria-label": "Export format", title: "What Export downloads" },
+    { class: "ppb-format", "aria-label": t("exportFormat"), title: t("exportFormatTip") },
     el("option", { value: "zip", text: "zip" }),
     el("option", { value: "dataset", text: "dataset" }),
   );
@@ -78,7 +86,7 @@ export function createProfileBar({
     tabindex: "-1",
     "aria-hidden": "true",
   });
-  const bar = el("progress", { max: "100", value: "0", "aria-label": "Import progress" });
+  const bar = el("progress", { max: "100", value: "0", "aria-label": t("importProgress") });
   const barText = el("span");
   const progress = el("span", { class: "ppb-progress", hidden: true }, bar, barText);
 
@@ -136,24 +144,24 @@ export function createProfileBar({
     }
   }
 
-  const ask = (message, value) => {
-    const answer = prompt(message, value);
+  const askName = async (title, message, value) => {
+    const answer = await askText({ title, message, value });
     return answer === null || answer === undefined ? null : String(answer).trim() || null;
   };
 
-  function create() {
-    const name = ask("Name of the new profile:", "");
+  async function create() {
+    const name = await askName(t("createTitle"), t("createMessage"), "");
     if (!name) return;
     act(() => api.createProfile(name), (p) => {
       pick(p.id);
-      notify("success", `Created profile “${p.name}”.`);
+      notify("success", t("created", { name: p.name }));
     });
   }
 
-  function rename() {
+  async function rename() {
     const cur = byId(selected);
     if (!cur) return;
-    const name = ask(`New name for “${cur.name}”:`, cur.name);
+    const name = await askName(t("renameTitle"), t("renameMessage", { name: cur.name }), cur.name);
     if (!name || name === cur.name) return;
     act(() => api.renameProfile(cur.id, name), (p) => {
       render();
@@ -161,26 +169,33 @@ export function createProfileBar({
     });
   }
 
-  function remove() {
+  async function remove() {
     const cur = byId(selected);
     if (!cur) return;
-    if (!confirm(`Delete profile “${cur.name}” and all images in its pool? This cannot be undone.`)) {
-      return;
-    }
+    const ok = await confirm({
+      title: t("deleteProfileTitle"),
+      message: t("deleteProfileMessage", { name: cur.name }),
+      destructive: true,
+    });
+    if (!ok) return;
     act(() => api.deleteProfile(cur.id), () => {
       pick(null);
-      notify("success", `Deleted profile “${cur.name}”.`);
+      notify("success", t("deleted", { name: cur.name }));
     });
   }
 
-  function duplicate() {
+  async function duplicate() {
     const cur = byId(selected);
     if (!cur) return;
-    const name = ask(`Name of the copy of “${cur.name}”:`, `${cur.name} copy`);
+    const name = await askName(
+      t("duplicateTitle"),
+      t("duplicateMessage", { name: cur.name }),
+      t("copySuffix", { name: cur.name }),
+    );
     if (!name) return;
     act(() => api.duplicateProfile(cur.id, name), (p) => {
       pick(p.id);
-      notify("success", `Duplicated as “${p.name}”.`);
+      notify("success", t("duplicated", { name: p.name }));
     });
   }
 
@@ -212,7 +227,7 @@ export function createProfileBar({
     };
     return act(() => api.importProfile(file, { onProgress }), (p) => {
       pick(p.id);
-      notify("success", `Imported profile “${p.name}”.`);
+      notify("success", t("imported", { name: p.name }));
       const skipped = Array.isArray(p.skipped) ? p.skipped : [];
       if (skipped.length) notify("info", skippedMessage(skipped));
     }).finally(() => {
@@ -220,14 +235,10 @@ export function createProfileBar({
     });
   }
 
-  const renameBtn = button("Rename", "Rename the selected profile", rename);
-  const deleteBtn = button("Delete", "Delete the selected profile and its pool", remove);
-  const duplicateBtn = button("Duplicate", "Copy the selected profile under a new name", duplicate);
-  const exportBtn = button(
-    "Export",
-    "Download the selected profile as a zip, or as a dataset (images, captions, masks)",
-    exportZip,
-  );
+  const renameBtn = button(t("rename"), t("renameTip"), rename);
+  const deleteBtn = button(t("delete"), t("deleteTip"), remove);
+  const duplicateBtn = button(t("duplicate"), t("duplicateTip"), duplicate);
+  const exportBtn = button(t("export"), t("exportTip"), exportZip);
   const needsSelection = [renameBtn, deleteBtn, duplicateBtn, exportBtn, formatChoice];
 
   dropdown.addEventListener("change", () => pick(dropdown.value || null));
@@ -242,15 +253,15 @@ export function createProfileBar({
 
   const element = el(
     "div",
-    { class: "ppb", role: "group", "aria-label": "Profiles" },
+    { class: "ppb", role: "group", "aria-label": t("profiles") },
     dropdown,
-    button("Create", "Create a new, empty profile", create),
+    button(t("create"), t("createTip"), create),
     renameBtn,
     deleteBtn,
     duplicateBtn,
     exportBtn,
     formatChoice,
-    button("Import", "Import a profile zip or a dataset zip", () => zipInput.click()),
+    button(t("import"), t("importTip"), () => zipInput.click()),
     zipInput,
     progress,
   );

@@ -3,12 +3,13 @@
 
 import { createApi } from "/lib/api.js";
 import { createPoller } from "/lib/poller.js";
+import { createPageDialogs } from "/lib/page_dialog.js";
 import { createPoolGrid } from "/lib/pool_grid.js";
+import { createPoolsList } from "/lib/pools_list.js";
 import { createProfileBar } from "/lib/profile_bar.js";
 import { singleWriterText } from "/lib/store_notice.js";
 
 const $ = (sel) => document.querySelector(sel);
-const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const TOAST_MS = { error: 9000, info: 5000, success: 4000 };
 
 function notify(kind, message) {
@@ -29,6 +30,8 @@ function notify(kind, message) {
 }
 
 const api = createApi();
+// Questions in the page itself, never the browser's prompt/confirm boxes.
+const dialogs = createPageDialogs();
 
 async function showStore() {
   try {
@@ -48,7 +51,7 @@ async function showStore() {
 
 // -- the selected profile's pool ---------------------------------------------------
 
-const profileGrid = createPoolGrid({ api, notify, storeNotice: false });
+const profileGrid = createPoolGrid({ api, notify, confirm: dialogs.confirm, storeNotice: false });
 $("#profile-pool").append(profileGrid.element);
 
 function selectedFromHash() {
@@ -59,6 +62,8 @@ function selectedFromHash() {
 const bar = createProfileBar({
   api,
   notify,
+  ask: dialogs.ask,
+  confirm: dialogs.confirm,
   selectedId: selectedFromHash(),
   onSelect(profile) {
     history.replaceState(null, "", profile ? `#profile=${profile.id}` : location.pathname);
@@ -68,54 +73,27 @@ const bar = createProfileBar({
 $("#profile-bar").append(bar.element);
 if (selectedFromHash()) profileGrid.setPoolId(selectedFromHash());
 
-// -- a node's own pool, by id (one at a time: Show again replaces it) ---------------
+// -- every pool of the store (profiles and node pools) --------------------------------
 
-let nodeGrid = null;
+const poolsList = createPoolsList({ api, notify, confirm: dialogs.confirm });
+$("#pools-list").append(poolsList.element);
 
-function closeNodePool() {
-  nodeGrid?.destroy();
-  nodeGrid = null;
-  $("#node-pool").hidden = true;
-  $("#pool-close").hidden = true;
+const refreshAll = () =>
+  Promise.all([bar.refresh(), profileGrid.refresh(), poolsList.refresh()]);
+
+// -- live: this server's own changes at once (Server-Sent Events), other processes'
+// (another ComfyUI, the CLI) at the next poll --------------------------------------------
+
+if (typeof EventSource === "function") {
+  let pending = null;
+  const events = new EventSource("/grid_pool/events");
+  events.addEventListener("pool_profiles.changed", () => {
+    clearTimeout(pending);
+    pending = setTimeout(refreshAll, 30); // one refresh for a burst of changes
+  });
 }
-
-$("#pool-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const poolId = $("#pool-id").value.trim();
-  if (!ID_PATTERN.test(poolId)) {
-    notify("error", "A pool id is 1 to 64 letters, digits, '-' or '_'.");
-    return;
-  }
-  try {
-    const { view } = await api.getPool(poolId);
-    if (view && view.exists === false) {
-      notify("error", `No pool with id “${poolId}” in this store.`);
-      return;
-    }
-  } catch (err) {
-    notify("error", err.message);
-    return;
-  }
-  if (nodeGrid?.getPoolId() === poolId) {
-    nodeGrid.refresh({ force: true });
-    return;
-  }
-  closeNodePool();
-  nodeGrid = createPoolGrid({ api, notify, poolId, storeNotice: false });
-  const box = $("#node-pool");
-  const title = document.createElement("h3");
-  title.textContent = `Pool ${poolId}`;
-  box.replaceChildren(title, nodeGrid.element);
-  box.hidden = false;
-  $("#pool-close").hidden = false;
-});
-$("#pool-close").addEventListener("click", closeNodePool);
-
-// -- live: another process's changes appear without reload --------------------------
-
-const poller = createPoller({
-  intervalMs: 3000,
-  check: () => Promise.all([bar.refresh(), profileGrid.refresh(), nodeGrid?.refresh()]),
-});
-poller.start();
+createPoller({ intervalMs: 3000, check: () => Promise.all([bar.refresh(), profileGrid.refresh()]) }).start();
+// The overview lists the whole store (a request per pool on S3): less often.
+createPoller({ intervalMs: 15000, check: () => poolsList.refresh() }).start();
+poolsList.refresh();
 showStore();
