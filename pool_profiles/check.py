@@ -20,7 +20,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from . import pools, registry, staging
+from . import history, pools, registry, staging
 from .archive import prune_manifest, referenced_blobs
 from .errors import PoolProfilesError, ValidationError
 from .ids import ID_PATTERN
@@ -197,6 +197,8 @@ def _check_pool(
     now: float,
     grace: float,
 ) -> None:
+    if repair:  # versions past the bounds go, with what only they used
+        history.prune(store, history.pool_doc(pid), now=now)
     # Manifest first, listing second: an add writes its blob before the manifest names
     # it, so every blob this manifest names is in the listing unless it is really gone.
     manifest, parsed = _read_manifest(store, pid, report)
@@ -254,10 +256,16 @@ def _check_pool(
     if repair and missing:
         _drop_missing(store, pid, missing, report)
 
-    orphans = [b for n, b in blobs.items() if n not in used]
+    # Blobs a kept history version uses are not orphans (see history.blobs_in_history).
+    kept = history.blobs_in_history(store, pid)
+    for kind, hkey, message, severity in kept.issues:
+        report.add(kind, pid, hkey, message, severity)
+    orphans = [b for n, b in blobs.items() if n not in used and n not in kept.kept]
     for item in orphans:
         key = f"{pid}/{item.name}"
         issue = report.add("orphan_blob", pid, key, f"{key} is stored but not used", WARNING)
+        if kept.damaged:
+            continue  # a damaged version may use it: keep it
         if repair and _old_enough(item, now, grace) and _still_unused(store, pid, item.name):
             store.delete(key)
             with contextlib.suppress(PoolProfilesError):
@@ -428,6 +436,8 @@ def check_store(
     fix what can be fixed safely. Corrupt documents are reported, never replaced."""
     now = time.time() if now is None else now
     report = CheckReport(store.url, repair)
+    if repair:  # registry versions past the bounds go, with the pools only they kept
+        history.prune(store, history.registry_doc(), now=now)
     registered = _parse_registry(store, report)
     report.profiles = len(registered)
     root_items = _ls(store, "")
