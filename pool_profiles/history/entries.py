@@ -2,10 +2,11 @@
 registry) keeps the version it replaced as one immutable object, written once after
 the change's compare-and-swap won:
 
-    <pool id>/history/<ms>-<kind>-<after>-<rand>.json      (a pool's manifest)
-    profiles.history/<ms>-<kind>-<after>-<rand>.json       (the registry)
+    <pool id>/history/<us>-<kind>-<after>-<rand>.json      (a pool's manifest)
+    profiles.history/<us>-<kind>-<after>-<rand>.json       (the registry)
 
-`ms` is the time of the change (milliseconds, sorts the listing), `kind` c/u/r (a
+`us` is the time of the change (microseconds, strictly increasing within a process;
+it sorts the listing), `kind` c/u/r (a
 change, an undo, a restore), `after` a digest of the document the change wrote (so
 "which change made the current state" needs a listing, not a read of every entry),
 `rand` makes the name unique: concurrent writers never write the same object, so no
@@ -54,8 +55,8 @@ MAX_HEADER = 4 << 20
 
 CHANGE, UNDO, RESTORE = "c", "u", "r"
 KIND_NAMES = {CHANGE: "change", UNDO: "undo", RESTORE: "restore"}
-ENTRY_NAME = re.compile(r"^(\d{13})-([cur])-([0-9a-f]{16})-([0-9a-f]{6})\.json\Z")
-VERSION_ID = re.compile(r"^\d{13}-[cur]-[0-9a-f]{16}-[0-9a-f]{6}\Z")
+ENTRY_NAME = re.compile(r"^(\d{16})-([cur])-([0-9a-f]{16})-([0-9a-f]{6})\.json\Z")
+VERSION_ID = re.compile(r"^\d{16}-[cur]-[0-9a-f]{16}-[0-9a-f]{6}\Z")
 
 
 # -- settings ----------------------------------------------------------------------
@@ -119,7 +120,7 @@ def digest(data: bytes) -> str:
 @dataclass(frozen=True)
 class EntryName:
     name: str
-    ms: int
+    us: int
     kind: str
     after: str
 
@@ -129,7 +130,7 @@ class EntryName:
 
     @property
     def time(self) -> float:
-        return self.ms / 1000.0
+        return self.us / 1e6
 
 
 def parse_name(name: str) -> EntryName | None:
@@ -414,6 +415,19 @@ def tracking(store: Store, doc: Tracked) -> Iterator[Tracker]:
         _pending.reset(token)
 
 
+_stamp_lock = threading.Lock()
+_last_stamp = 0
+
+
+def _stamp(now: float) -> int:
+    """Microseconds, strictly increasing within this process (fast changes in one
+    millisecond still list in the order they were made)."""
+    global _last_stamp
+    with _stamp_lock:
+        _last_stamp = max(int(now * 1e6), _last_stamp + 1)
+        return _last_stamp
+
+
 def entry_bytes(header: dict[str, Any], previous: bytes | None) -> bytes:
     return encode_json(header) + b"\n" + (previous if previous is not None else b"null")
 
@@ -445,7 +459,7 @@ def record(
         header["subject"] = pending.subject
     if extra:
         header.update(extra)
-    name = f"{int(now * 1000):013d}-{kind}-{digest(new)}-{uuid.uuid4().hex[:6]}"
+    name = f"{_stamp(now):016d}-{kind}-{digest(new)}-{uuid.uuid4().hex[:6]}"
     try:
         store.write_bytes(f"{doc.folder}/{name}.json", entry_bytes(header, previous))
     except PoolProfilesError as exc:
