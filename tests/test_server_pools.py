@@ -11,6 +11,7 @@ import pytest_asyncio
 from aiohttp import FormData
 from PIL import Image
 
+from pool_profiles import pools
 from pool_profiles.server.app import make_app
 
 pytestmark = pytest.mark.asyncio
@@ -93,11 +94,13 @@ async def test_add_label_active_reorder_remove(client, store):
 
     listed = await (await client.get("/grid_pool/list", params={"pool_id": POOL})).json()
     assert listed.pop("exists") is True  # only the listing tells unknown ids apart
+    assert view.pop("change")["description"] == "reordered slots"  # a change names its version
     assert listed == view
 
     view = await post(client, "/grid_pool/remove", {"pool_id": POOL, "index": 1})
     assert [s["image"] for s in view["slots"]] == [green]
-    assert not any(red in key for key in store.walk(POOL))
+    # Its blob stays while history keeps the version that used it (undo brings it back).
+    assert store.exists(pools.blob_key(POOL, red))
 
 
 async def test_set_mask_and_clear(client, store):
@@ -119,7 +122,7 @@ async def test_set_mask_and_clear(client, store):
 
     view = await post(client, "/grid_pool/set_mask", {"pool_id": POOL, "index": 0, "mask": None})
     assert view["slots"][0]["has_mask"] is False
-    assert not any(mask_name in key for key in store.walk(POOL))
+    assert store.exists(pools.blob_key(POOL, mask_name))  # kept for history's undo
 
     form = FormData(default_to_multipart=True)  # as a browser's FormData
     form.add_field("pool_id", POOL)

@@ -24,6 +24,9 @@ Pools (each change answers with the pool view, see pools.pool_view):
   POST /grid_pool/stage_for_mask {pool_id, index}  -> {"name", "subfolder", "type",
                                                        "pool_id", "index", "image"} | 501
   GET  /grid_pool/image?pool_id=&name=, /grid_pool/thumb?pool_id=&name= -> bytes (ETag)
+History (see history_routes.py): GET /grid_pool/history?pool_id=, POST /grid_pool/undo,
+  POST /grid_pool/restore, GET /grid_pool/profiles/deleted, POST /grid_pool/profiles/restore;
+  every pool change's answer also carries {"change": {"version", "description"}}.
   GET  /grid_pool/store_info -> {"backend", "url", "capabilities", "single_writer",
                                  "stage_for_mask"}
 Errors: {"error": message, "code": short_code} with 400/403/404/409/413/415/501/503,
@@ -41,6 +44,7 @@ from ..store import Store
 from .blob_routes import add_blob_routes
 from .context import Context, ServerLimits, StageImage
 from .errors import json_errors
+from .history_routes import add_history_routes
 from .pool_routes import add_pool_routes
 from .profile_routes import add_profile_routes
 from .uploads import clean_stale_spools
@@ -74,6 +78,7 @@ def add_routes(
     add_profile_routes(routes, ctx)
     add_pool_routes(routes, ctx)
     add_blob_routes(routes, ctx)
+    add_history_routes(routes, ctx)
 
     @routes.get("/grid_pool/store_info")
     @json_errors
