@@ -165,13 +165,16 @@ def test_keyboard_only(page, served):
     expect(g.locator("li.ppg-cell")).to_have_count(2)
     # Tab walks the bar's buttons in order, then into the grid
     page.keyboard.press("Tab")
-    for name in ("Create", "Rename", "Delete", "Duplicate", "Export", "Import"):
+    bar = ("Create", "Rename", "Delete", "Duplicate", "Export", "Import", "Recently deleted")
+    for name in bar:
         expect(page.get_by_role("button", name=name, exact=True)).to_be_focused()
         outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
         assert outline not in ("none", ""), f"{name} shows no focus"
         page.keyboard.press("Tab")
     page.keyboard.press("Tab")  # the grid region itself (paste target)
     expect(g.get_by_role("button", name="Upload")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(g.get_by_role("button", name="History")).to_be_focused()
     page.keyboard.press("Tab")
     expect(g.get_by_role("button", name="Select slot 0: image 0")).to_be_focused()
     page.keyboard.press("Tab")

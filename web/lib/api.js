@@ -152,5 +152,14 @@ export function createApi({ base = "", fetch: fetchImpl = null } = {}) {
     copyPool: (source, target) => post("/grid_pool/copy", { source, target }),
     stageForMask: (poolId, index) => post("/grid_pool/stage_for_mask", { pool_id: poolId, index }),
     storeInfo: () => json("/grid_pool/store_info"),
+    // History: kept versions, undo (expect = the version whose result is shown: the
+    // server refuses when the pool changed since), restore, deleted profiles.
+    getHistory: (poolId, { limit } = {}) =>
+      json("/grid_pool/history?" + query(limit ? { pool_id: poolId, limit } : { pool_id: poolId })),
+    undo: (poolId, expect) =>
+      post("/grid_pool/undo", expect ? { pool_id: poolId, expect } : { pool_id: poolId }),
+    restoreVersion: (poolId, version) => post("/grid_pool/restore", { pool_id: poolId, version }),
+    deletedProfiles: () => json("/grid_pool/profiles/deleted"),
+    restoreProfile: (id) => post("/grid_pool/profiles/restore", { id }),
   };
 }

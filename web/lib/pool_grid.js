@@ -3,6 +3,7 @@
 
 import { el, ensureStyle, messageOf, onceNotifier } from "./dom.js";
 import { createCell, slotName, updateCell } from "./grid_cell.js";
+import { createGridHistory, isUndoKey } from "./grid_history.js";
 import { GRID_CSS } from "./grid_style.js";
 import { createUploadQueue } from "./upload_queue.js";
 
@@ -31,6 +32,7 @@ export function createPoolGrid({
   confirm = (m) => window.confirm(m),
   onOpenMask = null,
   onChange = null,
+  offerUndo = null, // (message, undo) => void: the host's toast with an Undo action
 }) {
   ensureStyle("ppg-style", GRID_CSS);
   const errors = onceNotifier(notify);
@@ -55,19 +57,34 @@ export function createPoolGrid({
   const count = el("span", { class: "ppg-count", role: "status" });
   const list = el("ul", { class: "ppg-cells", "aria-label": "Images in this pool" });
   const empty = el("p", { class: "ppg-empty", text: NO_POOL_TEXT });
+  // Undo after each change, Ctrl+Z, the History panel (grid_history.js).
+  const hist = createGridHistory({
+    api,
+    notify,
+    confirm,
+    offerUndo,
+    getPoolId: () => currentId,
+    apply: (id, v) => {
+      if (id !== currentId) return;
+      etag = null;
+      show(v, ++seq);
+    },
+  });
   const queue = createUploadQueue({
     upload: (file, onProgress) => {
       const id = currentId;
       return api.addImage(id, file, { onProgress }).then((v) => ({ id, v }));
     },
-    onDone: ({ id, v }) => id === currentId && show(v, ++seq),
+    onDone: ({ id, v }) => hist.took(id, v),
     onError: () => {}, // shown on the file's own row
   });
   const element = el(
     "div",
     { class: "ppg", tabindex: "0", role: "region", "aria-label": "Image pool" },
-    el("div", { class: "ppg-bar" }, uploadBtn, fileInput, count),
+    el("div", { class: "ppg-bar" }, uploadBtn, hist.historyButton, fileInput, count),
     queue.element,
+    hist.strip,
+    hist.panel,
     empty,
     list,
   );
@@ -81,6 +98,7 @@ export function createPoolGrid({
     view = next;
     render();
     if (changed) onChange?.(view);
+    return changed;
   }
 
   async function change(op) {
@@ -88,7 +106,7 @@ export function createPoolGrid({
     const mySeq = ++seq;
     const id = currentId;
     try {
-      const next = await op(id);
+      const next = hist.took(id, await op(id), "own"); // offers Undo; the bare view
       if (id === currentId) {
         etag = null; // a change's answer carries no tag: the next poll fetches once
         show(next, mySeq);
@@ -112,7 +130,7 @@ export function createPoolGrid({
       errors.ok();
       if (id !== currentId || r.notModified) return;
       etag = r.etag;
-      show(r.view, mySeq);
+      if (show(r.view, mySeq) && view) hist.forget(); // changed elsewhere
     } catch (err) {
       if (id === currentId) errors.error(messageOf(err));
     }
@@ -237,6 +255,14 @@ export function createPoolGrid({
     e.stopPropagation();
     addFiles(Array.from(e.dataTransfer.files || []));
   });
+  element.addEventListener("keydown", (e) => {
+    // Ctrl+Z in the grid undoes its pool's last change (not inside a text field: the
+    // label editor keeps its own undo), never the host's graph undo.
+    if (!isUndoKey(e) || e.target.closest?.("input,textarea,[contenteditable='true']")) return;
+    e.preventDefault();
+    e.stopPropagation();
+    hist.undo();
+  });
   element.addEventListener("paste", (e) => {
     const files = imageFilesOf(e.clipboardData);
     if (!files.length) return;
@@ -246,6 +272,7 @@ export function createPoolGrid({
   });
 
   render();
+  hist.setPoolId(currentId);
   if (currentId) refresh({ force: true });
 
   return {
@@ -256,6 +283,7 @@ export function createPoolGrid({
       currentId = next;
       view = null;
       etag = null;
+      hist.setPoolId(next);
       shownSeq = ++seq; // answers about the previous pool are dropped
       render();
       return refresh({ force: true });
@@ -267,6 +295,7 @@ export function createPoolGrid({
     destroy() {
       destroyed = true;
       queue.destroy();
+      hist.destroy();
       element.remove();
     },
   };

@@ -2,6 +2,7 @@
 // conditionally when opened) and Create / Rename / Delete / Duplicate / Export /
 // Import. Framework-free; mounted by the ComfyUI node and the standalone page.
 
+import { createDeletedProfiles } from "./deleted_profiles.js";
 import { el, ensureStyle, messageOf, onceNotifier } from "./dom.js";
 
 const CSS = `
@@ -149,12 +150,13 @@ export function createProfileBar({
   function remove() {
     const cur = byId(selected);
     if (!cur) return;
-    if (!confirm(`Delete profile “${cur.name}” and all images in its pool? This cannot be undone.`)) {
+    if (!confirm(`Delete profile “${cur.name}”? You can restore it with its images from “Recently deleted”.`)) {
       return;
     }
     act(() => api.deleteProfile(cur.id), () => {
       pick(null);
       notify("success", `Deleted profile “${cur.name}”.`);
+      deleted.refresh();
     });
   }
 
@@ -207,6 +209,12 @@ export function createProfileBar({
   const duplicateBtn = button("Duplicate", "Copy the selected profile under a new name", duplicate);
   const exportBtn = button("Export", "Download the selected profile as a zip", exportZip);
   const needsSelection = [renameBtn, deleteBtn, duplicateBtn, exportBtn];
+  // History: deleted profiles listed with Restore (deleted_profiles.js).
+  const deleted = createDeletedProfiles({
+    api,
+    notify,
+    onRestored: (p) => act(async () => p, () => pick(p.id)),
+  });
 
   dropdown.addEventListener("change", () => pick(dropdown.value || null));
   // Fresh when opened: a conditional re-list (a 304 costs next to nothing).
@@ -228,8 +236,10 @@ export function createProfileBar({
     duplicateBtn,
     exportBtn,
     button("Import", "Import a profile from a zip", () => zipInput.click()),
+    deleted.button,
     zipInput,
     progress,
+    deleted.element,
   );
   render();
   refresh({ force: true });
