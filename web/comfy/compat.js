@@ -231,3 +231,15 @@ export function newId() {
   const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
+
+// The pool grid's Ctrl+Z undoes its pool, not the workflow. ComfyUI's graph undo
+// (ChangeTracker, 1.42 and 1.58) listens to every keydown on window in the capture
+// phase, before the grid sees it, and reads the event's key a frame later: shadowing
+// `key` on that one event keeps the graph as it is.
+export function claimUndoKey(e) {
+  try {
+    Object.defineProperty(e, "key", { value: "Unidentified", configurable: true });
+  } catch {
+    /* a frontend whose events cannot be changed: its own undo runs too */
+  }
+}

@@ -33,6 +33,7 @@ export function createPoolGrid({
   onOpenMask = null,
   onChange = null,
   offerUndo = null, // (message, undo) => void: the host's toast with an Undo action
+  claimUndoKey = null, // (keydown event) => void: keep the host's own undo off this Ctrl+Z
 }) {
   ensureStyle("ppg-style", GRID_CSS);
   const errors = onceNotifier(notify);
@@ -261,6 +262,7 @@ export function createPoolGrid({
     if (!isUndoKey(e) || e.target.closest?.("input,textarea,[contenteditable='true']")) return;
     e.preventDefault();
     e.stopPropagation();
+    claimUndoKey?.(e);
     hist.undo();
   });
   element.addEventListener("paste", (e) => {
