@@ -440,6 +440,8 @@ def check_store(
         history.prune(store, history.registry_doc(), now=now)
     registered = _parse_registry(store, report)
     report.profiles = len(registered)
+    for kind, hid, hkey, message, severity in history.check_registry_history(store):
+        report.add(kind, hid, hkey, message, severity)
     root_items = _ls(store, "")
     _check_leftovers(store, None, "", root_items, report, repair, now, grace_seconds)
     pool_ids = list(registered)

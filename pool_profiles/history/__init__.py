@@ -47,6 +47,7 @@ __all__ = [
     "Tracked",
     "blobs_in_history",
     "capture",
+    "check_registry_history",
     "check_version",
     "current_keys",
     "deleted_profiles",
@@ -179,3 +180,33 @@ def record_replaced(
     if enabled():
         pending = _Pending(description=description, dropped=list(dropped))
         record(store, pool_doc(pool_id), old, new, pending)
+
+
+def check_registry_history(store: Store) -> list[tuple[str, str | None, str | None, str, str]]:
+    """What `check` reports of the registry's history: damaged versions (moved aside)
+    and deleted profiles kept for restore: (kind, id, key, message, severity)."""
+    doc = registry_doc()
+    out: list[tuple[str, str | None, str | None, str, str]] = []
+    for name in list_entries(store, doc):
+        try:
+            read_entry(store, doc, name)
+        except FileNotFoundError:
+            continue
+        except CorruptDataError as exc:
+            out.append(("history_corrupt", None, f"{doc.folder}/{name.name}", str(exc), "error"))
+    try:
+        gone = deleted_profiles(store)
+    except PoolProfilesError:
+        gone = []  # a damaged registry is reported on its own
+    for d in gone:
+        out.append(
+            (
+                "deleted_profile",
+                d["id"],
+                d["id"],
+                f"profile {d['name']!r} was deleted; its pool is kept for `profiles restore` "
+                "until history prunes the version that deleted it",
+                "info",
+            )
+        )
+    return out

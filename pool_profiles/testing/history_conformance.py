@@ -209,6 +209,16 @@ class HistoryConformance:
         assert err.value.code == "images_collected" and gone in err.value.message
         assert store.read_bytes("hg/manifest.json") == stored
 
+    def test_a_damaged_registry_version_is_reported(self, store: Store) -> None:
+        registry.create_profile(store, "One")
+        registry.create_profile(store, "Two")
+        [first, _] = history.list_entries(store, history.registry_doc())
+        store.write_bytes(f"profiles.history/{first.name}", b"garbage")
+        report = check.check_store(store)
+        assert [i.kind for i in report.issues if i.severity == check.ERROR] == ["history_corrupt"]
+        assert [p["name"] for p in registry.list_profiles(store)] == ["One", "Two"]
+        registry.create_profile(store, "Three")  # the registry keeps working
+
     def test_a_damaged_version_is_moved_aside_and_the_pool_keeps_working(
         self, store: Store
     ) -> None:
@@ -239,6 +249,8 @@ class HistoryConformance:
         [gone] = history.deleted_profiles(store)
         assert gone["id"] == prof["id"] and gone["name"] == "Faces" and gone["deleted"] > 0
         assert _problems(store) == []
+        report = check.check_store(store)  # check knows it: kept for restore, not an orphan
+        assert [i.id for i in report.issues if i.kind == "deleted_profile"] == [prof["id"]]
         registry.create_profile(store, "Faces")  # the name is taken meanwhile
         back = history.restore_profile(store, prof["id"])
         assert back["id"] == prof["id"] and back["name"] == "Faces (2)"
