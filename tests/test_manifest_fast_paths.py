@@ -83,6 +83,7 @@ async def test_routes_answer_from_the_manifest_they_wrote(aiohttp_client, store,
     assert resp.status == 200, body
     assert calls == ["read_versioned", "write_if"]
     assert body["slots"][1]["label"] == "x" and body["count"] == 3
+    assert body.pop("change")["description"] == "labelled slot 1 “x”"  # its history version
     resp = await client.get(f"/grid_pool/list?pool_id={P}")
     listed = await resp.json()
     assert listed.pop("exists") is True and listed == body
