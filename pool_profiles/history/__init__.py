@@ -194,10 +194,15 @@ def check_registry_history(store: Store) -> list[tuple[str, str | None, str | No
             continue
         except CorruptDataError as exc:
             out.append(("history_corrupt", None, f"{doc.folder}/{name.name}", str(exc), "error"))
+    # The registry read without side effects (check reports a damaged one on its own;
+    # nothing is quarantined here): a damaged one lists no deleted profiles.
     try:
-        gone = deleted_profiles(store)
-    except PoolProfilesError:
-        gone = []  # a damaged registry is reported on its own
+        data = store.read_versioned(doc.key).data
+        parsed = json.loads(data.decode("utf-8")) if data else {"profiles": []}
+        ids = {p.get("id") for p in parsed["profiles"] if isinstance(p, dict)}
+        gone = deleted_profiles(store, registered={i for i in ids if isinstance(i, str)})
+    except (ValueError, TypeError, KeyError, RecursionError, PoolProfilesError):
+        gone = []
     for d in gone:
         out.append(
             (

@@ -13,12 +13,15 @@ from ..store import Store
 from .entries import describing, history_of, registry_doc
 
 
-def deleted_profiles(store: Store) -> list[dict[str, Any]]:
+def deleted_profiles(store: Store, *, registered: set[str] | None = None) -> list[dict[str, Any]]:
     """Profiles deleted within the kept registry history and not registered again,
-    newest first: [{"id", "name", "created", "deleted", "version"}]."""
+    newest first: [{"id", "name", "created", "deleted", "version"}]. `registered`: the
+    ids the registry lists, when the caller read it already."""
     from .. import registry
 
-    current = {p["id"] for p in registry.list_profiles(store)}
+    current = registered
+    if current is None:
+        current = {p["id"] for p in registry.list_profiles(store)}
     out: dict[str, dict[str, Any]] = {}
     for entry in history_of(store, registry_doc()):
         subject = entry.header.get("subject")
