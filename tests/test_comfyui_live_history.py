@@ -80,11 +80,11 @@ def test_delete_a_slot_then_undo_in_the_grid_and_in_a_run(ui, comfy):  # noqa: F
     label = grid.get_by_role("textbox", name="Label of slot 1")
     label.fill("renamed")
     label.press("Enter")
-    assert eventually(cp, lambda: pool_view(cp, pool_id)["slots"][1]["label"] == "renamed")
+    assert eventually(cp, lambda: pool_view(cp, pool_id)["slots"][1]["label"] == "renamed", 30)
     grid.focus()  # the grid region itself (its element is the tagged one)
     page.keyboard.press("Control+z")
     expect(grid.get_by_role("textbox", name="Label of slot 1")).to_have_value("back")
-    assert eventually(cp, lambda: pool_view(cp, pool_id)["slots"][1]["label"] == "back")
+    assert eventually(cp, lambda: pool_view(cp, pool_id)["slots"][1]["label"] == "back", 30)
     assert cp.node_ids("GridImagePool") == [pool]  # ComfyUI's own undo did not run
     cp.shot(f"history-{cp.name}")
     assert_quiet(cp)
