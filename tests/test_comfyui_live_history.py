@@ -81,6 +81,8 @@ def test_delete_a_slot_then_undo_in_the_grid_and_in_a_run(ui, comfy):  # noqa: F
     label.fill("renamed")
     label.press("Enter")
     assert eventually(cp, lambda: pool_view(cp, pool_id)["slots"][1]["label"] == "renamed", 30)
+    # The grid has its answer (the offer names the label change) before focus moves on.
+    expect(grid.get_by_role("status").filter(has_text="Labelled slot 1")).to_be_visible()
     grid.focus()  # the grid region itself (its element is the tagged one)
     page.keyboard.press("Control+z")
     expect(grid.get_by_role("textbox", name="Label of slot 1")).to_have_value("back")
