@@ -10,6 +10,7 @@ from pool_profiles import pools, registry
 from pool_profiles.backends import open_store
 from pool_profiles.store import Store
 
+from . import figures_history
 from .common import AppClient, big_manifest, json_floor, tiny_png
 from .harness import Suite
 
@@ -113,6 +114,8 @@ def run(suite: Suite, tmp: str, slots: int) -> None:
         app.close()
     _profiles(suite, tmp, 1000 if slots >= 10_000 else 50)
     _is_changed(suite, store, slots)
+    # History's cost per change: <= 1.2x the same change with history off.
+    figures_history.run(suite, tmp, slots)
 
 
 def _profiles(suite: Suite, tmp: str, count: int) -> None:

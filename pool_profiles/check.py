@@ -23,7 +23,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from . import pools, registry, staging
+from . import history, pools, registry, staging
 from .archive import prune_manifest, referenced_blobs
 from .blobs import MASK_NAME
 from .errors import PoolProfilesError, ValidationError
@@ -202,6 +202,8 @@ def _check_pool(
     grace: float,
     delete_orphans: bool = False,
 ) -> None:
+    if repair:  # versions past the bounds go, with what only they used
+        history.prune(store, history.pool_doc(pid), now=now)
     # Manifest first, listing second: an add writes its blob before the manifest names
     # it, so every blob this manifest names is in the listing unless it is really gone.
     manifest, parsed = _read_manifest(store, pid, report)
@@ -261,9 +263,16 @@ def _check_pool(
     if repair and missing:
         _drop_missing(store, pid, missing, report)
 
+    # Blobs a kept history version uses are not orphans (see history.blobs_in_history).
+    kept = history.blobs_in_history(store, pid)
+    for kind, hkey, message, severity in kept.issues:
+        report.add(kind, pid, hkey, message, severity)
     manifest_entry = next((i for i in items if i.name == pools.MANIFEST and not i.is_dir), None)
     lost, orphans = _unused_blobs(
-        blobs, used, manifest, manifest_entry.mtime if manifest_entry else None
+        {n: b for n, b in blobs.items() if n not in kept.kept},
+        used,
+        manifest,
+        manifest_entry.mtime if manifest_entry else None,
     )
     for item in lost:
         key = f"{pid}/{item.name}"
@@ -288,6 +297,8 @@ def _check_pool(
             + ("" if delete_orphans else "; kept (--delete-orphans deletes it)"),
             WARNING,
         )
+        if kept.damaged:
+            continue  # a damaged version may use it: keep it
         if (
             repair
             and delete_orphans
@@ -534,8 +545,12 @@ def check_store(
     Unused images are deleted only with `delete_orphans` too (and `repair`)."""
     now = time.time() if now is None else now
     report = CheckReport(store.url, repair)
+    if repair:  # registry versions past the bounds go, with the pools only they kept
+        history.prune(store, history.registry_doc(), now=now)
     registered = _parse_registry(store, report)
     report.profiles = len(registered)
+    for kind, hid, hkey, message, severity in history.check_registry_history(store):
+        report.add(kind, hid, hkey, message, severity)
     root_items = _ls(store, "")
     _check_leftovers(store, None, "", root_items, report, repair, now, grace_seconds)
     pool_ids = list(registered)

@@ -86,10 +86,13 @@ def update_document(
     shape: Callable[[Any], D],
     change: Callable[[D], T],
     default: Callable[[], Any],
+    written: Callable[[bytes | None, bytes], None] | None = None,
 ) -> T:
-    """A versioned update (Store.update_json) of the shaped document."""
+    """A versioned update (Store.update_json) of the shaped document; `written` as there."""
     try:
-        return store.update_json(key, lambda doc: change(shape(doc)), default=default)
+        return store.update_json(
+            key, lambda doc: change(shape(doc)), default=default, written=written
+        )
     except (CorruptDataError, BadShape) as exc:
         # update_json raised before writing anything; read the bytes again for the copy.
         raise _corrupt(store, key, exc, store.read_versioned(key).data) from exc

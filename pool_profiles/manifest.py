@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from . import history
 from .blobs import (
     GOOD_NAMES,
     MASK_NAME,
@@ -272,7 +273,16 @@ def update_manifest(
 
     _forget(store, pool_id)
     try:
-        return update_document(store, manifest_key(pool_id), _normalise, change, default)
+        # History keeps the version this replaces (one more write, after the swap won).
+        with history.tracking(store, history.pool_doc(pool_id)) as track:
+            return update_document(
+                store,
+                manifest_key(pool_id),
+                _normalise,
+                track.change(change),
+                track.default(default),
+                written=track.written,
+            )
     finally:
         # Written (or perhaps written: a failure after the write): the next read asks.
         _forget(store, pool_id)

@@ -13,6 +13,7 @@ import contextlib
 import json
 from typing import Any
 
+from . import history
 from .blobs import MANIFEST, copy_pool_objects
 from .errors import ConflictError, PoolProfilesError
 from .ids import check_id
@@ -49,7 +50,9 @@ def _snapshot(store: Store, source: str) -> tuple[bytes | None, list[str]]:
         manifest = store.read_versioned(f"{source}/{MANIFEST}").data
         # Not a marker an earlier crash left in the source: the copy has its own.
         skip = (f"{source}/{MANIFEST}", f"{source}/{MARKER}")
+        # Nor its history: the copy starts its own from its first change.
         keys = [k for k in store.walk(source) if k not in skip]
+        keys = history.current_keys(source, manifest, keys)
         if _names_listed(manifest, source, keys):
             return manifest, keys
     raise ConflictError(

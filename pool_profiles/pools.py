@@ -23,6 +23,7 @@ import logging
 import time
 from typing import Any, TypeVar
 
+from . import history
 from .blobs import (
     IMAGE_EXTS,
     MANIFEST,
@@ -80,8 +81,16 @@ def _referenced(doc: Manifest) -> set[str]:
     return names
 
 
+def _slot_text(slot: dict[str, Any]) -> str:
+    """How a history description names a slot: its label, else its image."""
+    label = slot.get("label") or ""
+    return f"“{label[:40]}”" if label else str(slot.get("image"))
+
+
 def _drop_unreferenced(store: Store, pool_id: str, doc: Manifest, names: list[str]) -> None:
     """Delete blobs (and thumbnails) the written manifest no longer names."""
+    if history.keeps_removed():
+        return  # the version that used them is in history; pruning collects them later
     still = _referenced(doc)
     for name in names:
         if not name or name in still:
@@ -225,6 +234,7 @@ def add_image(
             # one person's add must not change what every other instance outputs.
             doc["active"] = index
         doc["next_seq"] = max(doc["next_seq"], seq + 1)
+        history.note(f"added slot {index} ({_slot_text(slots[index])})")
         holder["doc"] = doc
         return {"index": index, **copy.deepcopy(slots[index])}
 
@@ -260,6 +270,9 @@ def remove_slot(store: Store, pool_id: str, index: int) -> Manifest:
     def change(doc: Manifest) -> list[str]:
         i = _check_index(doc, index)
         slot = doc["slots"].pop(i)
+        history.note(
+            f"removed slot {i} ({_slot_text(slot)})", dropped=[slot["image"], slot.get("mask")]
+        )
         active = doc["active"]
         if active > i:
             active -= 1
@@ -277,6 +290,7 @@ def set_active(store: Store, pool_id: str, index: int) -> Manifest:
 
     def change(doc: Manifest) -> None:
         doc["active"] = _check_index(doc, index)
+        history.note(f"made slot {index} active")
         holder["doc"] = doc
 
     update_manifest(store, pool_id, change)
@@ -289,6 +303,9 @@ def set_label(store: Store, pool_id: str, index: int, label: str) -> Manifest:
 
     def change(doc: Manifest) -> None:
         doc["slots"][_check_index(doc, index)]["label"] = text
+        history.note(
+            f"labelled slot {index} “{text[:40]}”" if text else f"cleared the label of slot {index}"
+        )
         holder["doc"] = doc
 
     update_manifest(store, pool_id, change)
@@ -311,6 +328,7 @@ def reorder(store: Store, pool_id: str, order: list[int]) -> Manifest:
         active = resolve_index(doc, -1)
         doc["slots"] = [doc["slots"][i] for i in order]
         doc["active"] = list(order).index(active) if active is not None else 0
+        history.note("reordered slots")
         holder["doc"] = doc
 
     update_manifest(store, pool_id, change)
@@ -352,6 +370,9 @@ def set_mask(
                 raise NotFoundError(f"the image of slot {index} in pool {pool_id!r} was removed")
         old = slot.get("mask") or ""
         slot["mask"] = new_name
+        where = slots.index(slot)
+        what = "set the mask of" if new_name else "cleared the mask of"
+        history.note(f"{what} slot {where} ({_slot_text(slot)})", dropped=[old], added=[])
         holder["doc"] = doc
         return old
 

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from . import history
 from .blobs import copy_pool_objects
 from .documents import BadShape, parse_document, read_document, update_document
 from .errors import ConflictError, NotFoundError
@@ -61,7 +62,10 @@ def _load(store: Store) -> list[Profile]:
 
 
 def _update(store: Store, change: Callable[[list[Profile]], T]) -> T:
-    return update_document(store, REGISTRY_KEY, _check, change, _empty)
+    with history.tracking(store, history.registry_doc()) as track:
+        return update_document(
+            store, REGISTRY_KEY, _check, track.change(change), track.default(_empty), track.written
+        )
 
 
 def _find(entries: list[Profile], pid: str) -> Profile | None:
@@ -144,6 +148,7 @@ def create_profile(
         if _name_holder(entries, name) is not None:
             raise _taken(name)
         entries.append(dict(entry))
+        history.note(f"created profile “{name}”", action="create", subject=entry)
         return dict(entry)
 
     return _update(store, change)
@@ -160,6 +165,7 @@ def rename_profile(store: Store, pid: str, name: str) -> Profile:
             raise NotFoundError(f"no profile with id {pid!r}")
         if _name_holder(entries, name, other_than=pid) is not None:
             raise _taken(name)
+        history.note(f"renamed profile “{entry['name']}” to “{name}”", action="rename")
         entry["name"] = name
         return dict(entry)
 
@@ -167,15 +173,21 @@ def rename_profile(store: Store, pid: str, name: str) -> Profile:
 
 
 def delete_profile(store: Store, pid: str) -> None:
-    """Remove the entry, then its pool data. NotFoundError for an unknown id."""
+    """Remove the entry, then its pool data. NotFoundError for an unknown id. With
+    history on, the pool stays (restorable: history.restore_profile) until the
+    registry version that deleted it is pruned."""
     check_id(pid, "profile id")
 
     def change(entries: list[Profile]) -> None:
-        if _find(entries, pid) is None:
+        entry = _find(entries, pid)
+        if entry is None:
             raise NotFoundError(f"no profile with id {pid!r}")
+        history.note(f"deleted profile “{entry['name']}”", action="delete", subject=entry)
         entries[:] = [e for e in entries if e["id"] != pid]
 
     _update(store, change)
+    if history.keeps_removed():
+        return
     # Entry first: a crash between the two leaves orphaned data, never a dangling entry.
     store.delete_tree(pid)
 
@@ -207,6 +219,7 @@ def duplicate_profile(
             check_manifest(store, src_id, manifest)
         # The manifest is written from this snapshot below, not copied.
         keys = [k for k in store.walk(src_id) if _copied(k) and k != f"{src_id}/{_MANIFEST}"]
+        keys = history.current_keys(src_id, manifest, keys)  # a copy starts without history
         if _names_listed(manifest, src_id, keys):
             break
     else:
@@ -228,6 +241,8 @@ def duplicate_profile(
             if _find(current, pid) is not None:
                 raise ConflictError(f"id {pid!r} is already in use", code="id_taken")
             current.append(dict(entry))
+            src_name = next((e["name"] for e in current if e["id"] == src_id), src_id)
+            history.note(f"duplicated “{src_name}” as “{name}”", action="duplicate", subject=entry)
             return dict(entry)
 
         registered = _update(store, change)
@@ -290,6 +305,7 @@ def register_profile(store: Store, pid: str, name: str, *, ts: float | None = No
             n += 1
         entry = {"id": pid, "name": candidate, "created": created}
         entries.append(entry)
+        history.note(f"added profile “{candidate}” (import or copy)", action="add", subject=entry)
         return dict(entry)
 
     return _update(store, change)

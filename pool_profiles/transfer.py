@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import pools, registry
+from . import history, pools, registry
 from .archive import CHUNK, iter_file, prune_manifest, referenced_blobs
 from .errors import ConflictError, NotFoundError
 from .ids import check_id, new_id
@@ -50,6 +50,9 @@ def _plan(src: Store, entry: Profile) -> _Job:
     blobs = referenced_blobs(manifest) if manifest else []
     prefix = f"{pid}/{THUMBS}/"
     thumbs = [k[len(pid) + 1 :] for k in src.walk(f"{pid}/{THUMBS}") if k.startswith(prefix)]
+    if manifest is not None:  # the current state only: not thumbnails of kept versions
+        wanted = {f"{THUMBS}/{b}.webp" for b in blobs}
+        thumbs = [t for t in thumbs if t in wanted]
     return _Job(entry, manifest, blobs, thumbs)
 
 
@@ -126,14 +129,20 @@ def _update_one(src: Store, dst: Store, job: _Job, tick: Callable[[], None]) -> 
     old = check_manifest(dst, pid, current.data) if current.data is not None else None
     status = UNCHANGED
     if wanted is not None and wanted != old:
-        dst.write_if(key, _manifest_bytes(wanted), current.version)  # lost a race: it says so
+        data = _manifest_bytes(wanted)
+        dst.write_if(key, data, current.version)  # lost a race: it says so
         status = UPDATED
-        # Blobs only the replaced manifest used go, as when a slot is removed.
         keep = set(referenced_blobs(wanted))
-        for blob in referenced_blobs(old or {}):
-            if blob not in keep:
-                with contextlib.suppress(FileNotFoundError):
-                    dst.delete(pools.blob_key(pid, blob))
+        dropped = [b for b in referenced_blobs(old or {}) if b not in keep]
+        if history.keeps_removed():  # the replaced version is kept, with its blobs
+            history.record_replaced(
+                dst, pid, current.data, data, "updated by a copy from another store", dropped
+            )
+            dropped = []
+        # Blobs only the replaced manifest used go, as when a slot is removed.
+        for blob in dropped:
+            with contextlib.suppress(FileNotFoundError):
+                dst.delete(pools.blob_key(pid, blob))
     entry = registry.get_profile(dst, pid)
     if entry["name"] != job.entry["name"]:
         with contextlib.suppress(ConflictError):  # the source's name is taken there

@@ -220,6 +220,7 @@ def test_node_pools_without_profile_are_checked(store):
 
 
 def test_repair_never_writes_a_manifest_for_a_pool_deleted_meanwhile(store, pool, monkeypatch):
+    monkeypatch.setenv("POOL_PROFILES_HISTORY_VERSIONS", "0")  # the no-history behaviour
     # A missing image is found; before the repair's manifest update runs, the profile
     # is deleted. The repair must not create an empty (unparsable) manifest.
     pid, names = pool

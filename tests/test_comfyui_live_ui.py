@@ -386,7 +386,7 @@ def test_profile_bar_create_rename_switch_export_duplicate_delete_import(ui):
     # Delete confirms; the deleted profile leaves the dropdown.
     cp.answer("Delete profile", True)
     current = cp.widget(prof, "profile")
-    bar.get_by_role("button", name="Delete").click()
+    bar.get_by_role("button", name="Delete", exact=True).click()
     gone = dropdown.locator("option", has_text=re.compile(f"^{re.escape(current)}$"))
     expect(gone).to_have_count(0)
 

@@ -82,6 +82,7 @@ async def test_routes_answer_from_the_manifest_they_wrote(aiohttp_client, store,
     body = await resp.json()
     assert resp.status == 200, body
     assert calls == ["read_versioned", "write_if"]
+    assert body.pop("history")["description"] == "labelled slot 1 “x”"  # its version
     assert body == {
         "pool_id": P,
         "change": "label",

@@ -241,7 +241,8 @@ def test_add_deletes_blob_when_manifest_update_fails(store, monkeypatch):
 # -- remove ------------------------------------------------------------------------
 
 
-def test_remove_slot_deletes_its_blobs(three):
+def test_remove_slot_deletes_its_blobs(three, monkeypatch):
+    monkeypatch.setenv("POOL_PROFILES_HISTORY_VERSIONS", "0")  # the no-history behaviour
     store = three
     m = pools.read_manifest(store, P)
     gone = m["slots"][1]["image"]
@@ -274,7 +275,8 @@ def test_remove_last_slot(mem):
     assert err.value.code == "bad_index"
 
 
-def test_remove_never_deletes_a_shared_blob(store):
+def test_remove_never_deletes_a_shared_blob(store, monkeypatch):
+    monkeypatch.setenv("POOL_PROFILES_HISTORY_VERSIONS", "0")  # the no-history behaviour
     pools.add_image(store, P, png())
     m = manifest_raw(store)
     pools.set_mask(store, P, 0, mask_png())
@@ -372,7 +374,8 @@ def test_reorder_must_be_a_permutation(mem, order):
 # -- masks -------------------------------------------------------------------------
 
 
-def test_set_mask_normalises_and_replaces(store):
+def test_set_mask_normalises_and_replaces(store, monkeypatch):
+    monkeypatch.setenv("POOL_PROFILES_HISTORY_VERSIONS", "0")  # the no-history behaviour
     pools.add_image(store, P, png())
     painted = encode(Image.new("RGBA", (8, 6), (0, 0, 0, 0)))  # MaskEditor: alpha 0
     first = pools.set_mask(store, P, 0, painted)["slots"][0]["mask"]
@@ -733,7 +736,10 @@ def test_earlier_pack_pool_dir_loads_unchanged(tmp_path):
     slot = pools.add_image(store, pid, png((0, 0, 255)), label="blue")
     assert slot["index"] == 2 and slot["image"].startswith("img_0003_")
     pools.set_mask(store, pid, 0, mask_png(0))
-    assert not (pool / "img_0001.mask.png").exists()  # the replaced mask went
+    # The replaced mask stays while history keeps the version that used it; the pool
+    # gained history from its first change (the add).
+    assert (pool / "img_0001.mask.png").exists()
+    assert len(list((pool / "history").iterdir())) == 2
     out = json.loads((pool / "manifest.json").read_text())
     assert [s["label"] for s in out["slots"]] == ["red", "green", "blue"]
     assert out["next_seq"] == 4

@@ -11,6 +11,7 @@ import pytest_asyncio
 from aiohttp import FormData
 from PIL import Image
 
+from pool_profiles import pools
 from pool_profiles.server.app import make_app
 
 pytestmark = pytest.mark.asyncio
@@ -86,6 +87,7 @@ async def test_add_label_active_reorder_remove(client, store):
 
     # Slot edits answer with the change, not the whole view.
     answer = await post(client, "/grid_pool/label", {"pool_id": POOL, "index": 0, "label": " red "})
+    assert "version" in answer.pop("history")  # the history version this change wrote
     assert answer == {
         "pool_id": POOL,
         "change": "label",
@@ -96,10 +98,12 @@ async def test_add_label_active_reorder_remove(client, store):
     }
     assert (await listing())["slots"][0]["label"] == "red"
     answer = await post(client, "/grid_pool/active", {"pool_id": POOL, "index": 1})
+    answer.pop("history")
     assert answer == {"pool_id": POOL, "change": "active", "active": 1, "count": 2}
     answer = await post(client, "/grid_pool/active", {"pool_id": POOL, "index": 0})
     assert answer["active"] == 0
     answer = await post(client, "/grid_pool/reorder", {"pool_id": POOL, "order": [1, 0]})
+    assert answer.pop("history")["description"] == "reordered slots"
     assert answer == {"pool_id": POOL, "change": "reorder", "active": 1, "count": 2}
     listed = await listing()
     assert [s["image"] for s in listed["slots"]] == [green, red]
@@ -107,9 +111,11 @@ async def test_add_label_active_reorder_remove(client, store):
     assert listed.pop("exists") is True  # only the listing tells unknown ids apart
 
     answer = await post(client, "/grid_pool/remove", {"pool_id": POOL, "index": 1})
+    assert answer.pop("history")["description"] == "removed slot 1 (“red”)"
     assert answer == {"pool_id": POOL, "change": "remove", "active": 0, "count": 1, "index": 1}
     assert [s["image"] for s in (await listing())["slots"]] == [green]
-    assert not any(red in key for key in store.walk(POOL))
+    # Its blob stays while history keeps the version that used it (undo brings it back).
+    assert store.exists(pools.blob_key(POOL, red))
 
 
 async def test_set_mask_and_clear(client, store):
@@ -131,7 +137,7 @@ async def test_set_mask_and_clear(client, store):
 
     answer = await post(client, "/grid_pool/set_mask", {"pool_id": POOL, "index": 0, "mask": None})
     assert answer["has_mask"] is False and answer["mask"] is None
-    assert not any(mask_name in key for key in store.walk(POOL))
+    assert store.exists(pools.blob_key(POOL, mask_name))  # kept for history's undo
 
     form = FormData(default_to_multipart=True)  # as a browser's FormData
     form.add_field("pool_id", POOL)

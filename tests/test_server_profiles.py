@@ -75,7 +75,7 @@ async def test_create_rename_duplicate_delete(client, store):
     gone = await post(client, "/grid_pool/profiles/delete", {"id": a["id"]})
     assert gone["deleted"] == a["id"]
     assert [p["id"] for p in gone["profiles"]] == [copy["id"]]
-    assert store.walk(a["id"]) == []
+    assert store.walk(a["id"])  # kept, restorable from "Recently deleted" (history)
     assert store.walk(copy["id"])  # the copy keeps its own bytes
 
 
@@ -98,7 +98,8 @@ async def test_duplicate_of_a_corrupt_manifest_is_503_and_copies_nothing(client,
     body = await post(client, "/grid_pool/profiles/duplicate", {"id": src["id"], "name": "C"}, 503)
     assert body["code"] == "corrupt" and "manifest.json" in body["error"]
     assert [p["id"] for p in await listing(client)] == [src["id"]]
-    assert {k.split("/", 1)[0] for k in store.walk("")} <= {src["id"], "profiles.json"}
+    kept = {src["id"], "profiles.json", "profiles.history"}
+    assert {k.split("/", 1)[0] for k in store.walk("")} <= kept
 
 
 async def test_export_streams_a_zip_with_a_safe_filename(client):

@@ -45,6 +45,7 @@ def profile_zip(count: int = 4) -> bytes:
 
 def unregistered_dirs(store) -> list[str]:
     known = {e["id"] for e in registry.list_profiles(store)}
+    known.add("profiles.history")  # the registry's history, not a pool
     return [e.name for e in store.listdir("") if e.is_dir and e.name not in known]
 
 

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from PIL import Image
 
-from pool_profiles import pools, registry, transfer
+from pool_profiles import check, history, pools, registry, transfer
 from pool_profiles.errors import NotFoundError, StorageError, ValidationError
 from pool_profiles.testing.spec import StoreSpec
 
@@ -138,5 +138,9 @@ def test_copying_again_updates_in_place_and_never_duplicates(src, store):
     assert third[alpha]["copy"] == "updated" and third[beta]["copy"] == "updated"
     assert third[beta]["name"] == "Beta renamed"
     assert contents(store, alpha) == contents(src, alpha)
-    assert not store.exists(pools.blob_key(alpha, removed))  # its slot went at the source
+    # Its slot went at the source; here the replaced version is kept in history (with
+    # its blob) and `check` finds nothing orphaned.
+    assert store.exists(pools.blob_key(alpha, removed))
+    assert "updated by a copy" in history.pool_history(store, alpha)["versions"][0]["description"]
+    assert not [i for i in check.check_store(store).issues if i.kind == "orphan_blob"]
     assert len(registry.list_profiles(store)) == len(first)

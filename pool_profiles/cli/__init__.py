@@ -11,10 +11,11 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import PoolProfilesError
-from . import backends_cmd, pool_cmd, profiles_cmd, serve_cmd, transfer_cmd
+from . import backends_cmd, history_cmd, pool_cmd, profiles_cmd, serve_cmd, transfer_cmd
 from .common import add_store_arguments
 
-COMMAND_MODULES = [backends_cmd, profiles_cmd, pool_cmd, transfer_cmd, serve_cmd]
+# history_cmd adds actions to `pool` and `profiles`, so it comes after them.
+COMMAND_MODULES = [backends_cmd, profiles_cmd, pool_cmd, history_cmd, transfer_cmd, serve_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -71,7 +71,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--json", action="store_true", help="machine-readable output")
     q.set_defaults(func=run_rename)
 
-    q = psub.add_parser("delete", help="delete a profile and its images")
+    q = psub.add_parser(
+        "delete",
+        help="delete a profile (restorable with `profiles restore` while history keeps it)",
+    )
     q.add_argument("id", metavar="PROFILE", help="profile id or name")
     q.set_defaults(func=run_delete)
 

@@ -17,6 +17,7 @@ from ..store import Store
 from .conditional import conditional_json, encode_body, encode_view, json_body, pool_listing
 from .context import Context
 from .errors import BadRequest, json_error, json_errors
+from .history_routes import with_change
 from .params import get_id, get_index, get_order, get_text, query_id, to_index
 from .uploads import read_form, read_json
 
@@ -44,7 +45,7 @@ def _slot_answer(change: str, edit: str) -> Callable[..., bytes]:
             extra["label"] = doc["slots"][args[0]].get("label", "")
         return change_answer(pool_id, doc, change, **extra)
 
-    return run
+    return with_change(run)  # the answer names the history version it wrote
 
 
 _REMOVE = _slot_answer("remove", "remove_slot")
@@ -133,7 +134,9 @@ def add_pool_routes(routes: web.RouteTableDef, ctx: Context) -> None:
         if "image" not in form.files:
             raise BadRequest("missing file field 'image'")
         label = ids.clean_label(form.text.get("label")) or None
-        view = await ctx.run(_add, pool_id, form.files["image"], label, ctx.limits.images())
+        view = await ctx.run(
+            with_change(_add), pool_id, form.files["image"], label, ctx.limits.images()
+        )
         return json_body(view)
 
     @routes.post("/grid_pool/remove")
@@ -181,7 +184,7 @@ def add_pool_routes(routes: web.RouteTableDef, ctx: Context) -> None:
         if clear == ("mask" in form.files):
             raise BadRequest("send either a 'mask' image or clear=true")
         mask = form.files.get("mask")
-        view = await ctx.run(_set_mask, pool_id, index, mask, ctx.limits.images())
+        view = await ctx.run(with_change(_set_mask), pool_id, index, mask, ctx.limits.images())
         return json_body(view)
 
     @routes.post("/grid_pool/copy")

@@ -33,6 +33,9 @@ Pools (each change answers with the pool view, see pools.pool_view):
 Slot edits (remove, active, label, reorder, set_mask) answer with the change only:
   {"pool_id", "change", "active", "count", ...} (pool_routes.change_answer).
 Every successful POST is announced through `on_change` (events.py).
+History (see history_routes.py): GET /grid_pool/history?pool_id=, POST /grid_pool/undo,
+  POST /grid_pool/restore, GET /grid_pool/profiles/deleted, POST /grid_pool/profiles/restore;
+  every pool change's answer also carries {"history": {"version", "description"}}.
 Errors: {"error": message, "code": short_code} with 400/403/404/409/413/415/501/503,
 and 500 {"code": "internal"} (details only in the server log)."""
 
@@ -49,6 +52,7 @@ from .blob_routes import add_blob_routes
 from .context import Context, ServerLimits, StageImage
 from .errors import json_errors
 from .events import Emit, with_events
+from .history_routes import add_history_routes
 from .pool_routes import add_pool_routes
 from .pools_routes import add_pools_routes
 from .profile_routes import add_profile_routes
@@ -89,6 +93,7 @@ def add_routes(
     add_profile_routes(changing, ctx)
     add_pool_routes(changing, ctx)
     add_pools_routes(changing, ctx)
+    add_history_routes(changing, ctx)  # undo / restore are changes too
     with_events(changing, routes, on_change)
     add_blob_routes(routes, ctx)
 

@@ -458,10 +458,13 @@ class Store:
         *,
         default: Callable[[], Any] = dict,
         attempts: int = UPDATE_ATTEMPTS,
+        written: Callable[[bytes | None, bytes], None] | None = None,
     ) -> T:
         """Read → `change(doc)` (mutates the doc in place) → conditional write, retried
         when another writer got there first. Returns what `change` returned. If `change`
-        raises, nothing is written. An unparsable document raises CorruptDataError."""
+        raises, nothing is written. An unparsable document raises CorruptDataError.
+        `written(old bytes or None, new bytes)` runs once after the write that won (not
+        when nothing changed): what history keeps of the version it replaced."""
         for attempt in range(attempts):
             cur = self.read_versioned(key)
             doc = default() if cur.data is None else self.parse_json(key, cur.data)
@@ -474,9 +477,12 @@ class Store:
                 return result
             try:
                 self.write_if(key, data, cur.version)
-                return result
             except VersionConflict:
                 time.sleep(random.uniform(0, min(0.2, 0.002 * (2 ** min(attempt, 7)))))
+                continue
+            if written is not None:
+                written(cur.data, data)
+            return result
         raise ConflictError(f"{key}: too many concurrent writers, gave up after {attempts} tries")
 
     def quarantine(self, key: str) -> str:

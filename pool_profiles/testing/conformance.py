@@ -24,6 +24,7 @@ import pytest
 
 from ..errors import CorruptDataError, ValidationError, VersionConflict
 from ..store import Store, Support, Versioned
+from .history_conformance import HistoryConformance
 from .spec import StoreSpec
 
 
@@ -62,8 +63,9 @@ def _chunks(data: bytes, size: int) -> Iterator[bytes]:
         yield data[i : i + size]
 
 
-class StoreConformance:
-    """Tests every Store must pass. Needs a `store_spec` fixture (a StoreSpec)."""
+class StoreConformance(HistoryConformance):
+    """Tests every Store must pass (history's too). Needs a `store_spec` fixture (a
+    StoreSpec)."""
 
     @pytest.fixture
     def store(self, store_spec: StoreSpec) -> Store:

@@ -173,6 +173,7 @@ def test_keyboard_only(page, served):
         ("button", "Export"),
         ("combobox", "Export format"),
         ("button", "Import"),
+        ("button", "Recently deleted"),
     ):
         expect(page.get_by_role(role, name=name, exact=True)).to_be_focused()
         outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
@@ -180,6 +181,8 @@ def test_keyboard_only(page, served):
         page.keyboard.press("Tab")
     page.keyboard.press("Tab")  # the grid region itself (paste target)
     expect(g.get_by_role("button", name="Upload")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(g.get_by_role("button", name="History")).to_be_focused()
     page.keyboard.press("Tab")
     expect(g.get_by_role("button", name="Select slot 0: image 0")).to_be_focused()
     page.keyboard.press("Tab")

@@ -349,3 +349,15 @@ export async function packStrings(app, comfyApi) {
     return null;
   }
 }
+
+// The pool grid's Ctrl+Z undoes its pool, not the workflow. ComfyUI's graph undo
+// (ChangeTracker, 1.42 and 1.58) listens to every keydown on window in the capture
+// phase, before the grid sees it, and reads the event's key a frame later: shadowing
+// `key` on that one event keeps the graph as it is.
+export function claimUndoKey(e) {
+  try {
+    Object.defineProperty(e, "key", { value: "Unidentified", configurable: true });
+  } catch {
+    /* a frontend whose events cannot be changed: its own undo runs too */
+  }
+}

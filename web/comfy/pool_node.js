@@ -4,6 +4,7 @@
 import { createPoolGrid, imageFilesOf } from "../lib/pool_grid.js";
 import {
   addDomWidget,
+  claimUndoKey,
   copyKindOf,
   hideWidget,
   newId,
@@ -63,6 +64,7 @@ export function setupPoolNode(node, host) {
         onStored: () => grid.refresh({ force: true }),
       }),
     onChange: () => node.setDirtyCanvas?.(true, false),
+    claimUndoKey, // Ctrl+Z in the grid undoes the pool, not the workflow
   });
   const wrap = document.createElement("div");
   wrap.className = "pp-node-grid";

@@ -158,5 +158,14 @@ export function createApi({ base = "", fetch: fetchImpl = null } = {}) {
     // Every profile and node pool with its facts (the Pools list), and deleting a node pool.
     listPools: () => json("/grid_pool/pools"),
     deletePool: (poolId) => post("/grid_pool/pools/delete", { pool_id: poolId }),
+    // History: kept versions, undo (expect = the version whose result is shown: the
+    // server refuses when the pool changed since), restore, deleted profiles.
+    getHistory: (poolId, { limit } = {}) =>
+      json("/grid_pool/history?" + query(limit ? { pool_id: poolId, limit } : { pool_id: poolId })),
+    undo: (poolId, expect) =>
+      post("/grid_pool/undo", expect ? { pool_id: poolId, expect } : { pool_id: poolId }),
+    restoreVersion: (poolId, version) => post("/grid_pool/restore", { pool_id: poolId, version }),
+    deletedProfiles: () => json("/grid_pool/profiles/deleted"),
+    restoreProfile: (id) => post("/grid_pool/profiles/restore", { id }),
   };
 }

@@ -3,6 +3,7 @@
 
 import { el, ensureStyle, messageOf, onceNotifier } from "./dom.js";
 import { createCell, slotName, updateCell } from "./grid_cell.js";
+import { createGridHistory, isUndoKey } from "./grid_history.js";
 import { GRID_CSS } from "./grid_style.js";
 import { createStoreNotice } from "./store_notice.js";
 import { tEn } from "./strings.js";
@@ -36,6 +37,8 @@ export function createPoolGrid({
   onOpenMask = null,
   onChange = null,
   storeNotice = true, // a visible notice when the store runs single-writer
+  offerUndo = null, // (message, undo) => void: the host's toast with an Undo action
+  claimUndoKey = null, // (keydown event) => void: keep the host's own undo off this Ctrl+Z
 }) {
   ensureStyle("ppg-style", GRID_CSS);
   const errors = onceNotifier(notify);
@@ -60,20 +63,35 @@ export function createPoolGrid({
   const count = el("span", { class: "ppg-count", role: "status" });
   const list = el("ul", { class: "ppg-cells", "aria-label": t("imagesInPool") });
   const empty = el("p", { class: "ppg-empty", text: t("noPool") });
+  // Undo after each change, Ctrl+Z, the History panel (grid_history.js).
+  const hist = createGridHistory({
+    api,
+    notify,
+    confirm,
+    offerUndo,
+    getPoolId: () => currentId,
+    apply: (id, v) => {
+      if (id !== currentId) return;
+      etag = null;
+      show(v, ++seq);
+    },
+  });
   const queue = createUploadQueue({
     upload: (file, onProgress) => {
       const id = currentId;
       return api.addImage(id, file, { onProgress }).then((v) => ({ id, v }));
     },
-    onDone: ({ id, v }) => id === currentId && show(v, ++seq),
+    onDone: ({ id, v }) => hist.took(id, v),
     onError: () => {}, // shown on the file's own row
   });
   const element = el(
     "div",
     { class: "ppg", tabindex: "0", role: "region", "aria-label": t("imagePool") },
-    el("div", { class: "ppg-bar" }, uploadBtn, fileInput, count),
+    el("div", { class: "ppg-bar" }, uploadBtn, hist.historyButton, fileInput, count),
     storeNotice ? createStoreNotice(api) : null,
     queue.element,
+    hist.strip,
+    hist.panel,
     empty,
     list,
   );
@@ -87,6 +105,7 @@ export function createPoolGrid({
     view = next;
     render();
     if (changed) onChange?.(view);
+    return changed;
   }
 
   // A slot edit answers with the change ({change, active, count, ...}): apply it to
@@ -116,7 +135,7 @@ export function createPoolGrid({
     const mySeq = ++seq;
     const id = currentId;
     try {
-      const ans = await op(id);
+      const ans = hist.took(id, await op(id), "own"); // offers Undo; the answer without it
       if (id === currentId) {
         etag = null; // a change's answer carries no tag: the next poll fetches once
         const next = ans?.slots ? ans : applyChange(ans, order);
@@ -142,7 +161,7 @@ export function createPoolGrid({
       errors.ok();
       if (id !== currentId || r.notModified) return;
       etag = r.etag;
-      show(r.view, mySeq);
+      if (show(r.view, mySeq) && view) hist.forget(); // changed elsewhere
     } catch (err) {
       if (id === currentId) errors.error(messageOf(err));
     }
@@ -276,6 +295,15 @@ export function createPoolGrid({
     e.stopPropagation();
     addFiles(Array.from(e.dataTransfer.files || []));
   });
+  element.addEventListener("keydown", (e) => {
+    // Ctrl+Z in the grid undoes its pool's last change (not inside a text field: the
+    // label editor keeps its own undo), never the host's graph undo.
+    if (!isUndoKey(e) || e.target.closest?.("input,textarea,[contenteditable='true']")) return;
+    e.preventDefault();
+    e.stopPropagation();
+    claimUndoKey?.(e);
+    hist.undo();
+  });
   element.addEventListener("paste", (e) => {
     const files = imageFilesOf(e.clipboardData);
     if (!files.length) return;
@@ -285,6 +313,7 @@ export function createPoolGrid({
   });
 
   render();
+  hist.setPoolId(currentId);
   if (currentId) refresh({ force: true });
 
   return {
@@ -295,6 +324,7 @@ export function createPoolGrid({
       currentId = next;
       view = null;
       etag = null;
+      hist.setPoolId(next);
       shownSeq = ++seq; // answers about the previous pool are dropped
       render();
       return refresh({ force: true });
@@ -311,6 +341,7 @@ export function createPoolGrid({
     destroy() {
       destroyed = true;
       queue.destroy();
+      hist.destroy();
       element.remove();
     },
   };

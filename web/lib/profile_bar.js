@@ -2,6 +2,7 @@
 // conditionally when opened) and Create / Rename / Delete / Duplicate / Export /
 // Import. Framework-free; mounted by the ComfyUI node and the standalone page.
 
+import { createDeletedProfiles } from "./deleted_profiles.js";
 import { el, ensureStyle, messageOf, onceNotifier } from "./dom.js";
 import { tEn } from "./strings.js";
 
@@ -181,6 +182,7 @@ export function createProfileBar({
     act(() => api.deleteProfile(cur.id), () => {
       pick(null);
       notify("success", t("deleted", { name: cur.name }));
+      deleted.refresh();
     });
   }
 
@@ -240,6 +242,12 @@ export function createProfileBar({
   const duplicateBtn = button(t("duplicate"), t("duplicateTip"), duplicate);
   const exportBtn = button(t("export"), t("exportTip"), exportZip);
   const needsSelection = [renameBtn, deleteBtn, duplicateBtn, exportBtn, formatChoice];
+  // History: deleted profiles listed with Restore (deleted_profiles.js).
+  const deleted = createDeletedProfiles({
+    api,
+    notify,
+    onRestored: (p) => act(async () => p, () => pick(p.id)),
+  });
 
   dropdown.addEventListener("change", () => pick(dropdown.value || null));
   // Fresh when opened: a conditional re-list (a 304 costs next to nothing).
@@ -262,8 +270,10 @@ export function createProfileBar({
     exportBtn,
     formatChoice,
     button(t("import"), t("importTip"), () => zipInput.click()),
+    deleted.button,
     zipInput,
     progress,
+    deleted.element,
   );
   render();
   refresh({ force: true });

@@ -37,7 +37,7 @@ export const EN = {
   "duplicateMessage": "Name of the copy of “{name}”:",
   "copySuffix": "{name} copy",
   "deleteProfileTitle": "Delete profile",
-  "deleteProfileMessage": "Delete profile “{name}” and all images in its pool? This cannot be undone.",
+  "deleteProfileMessage": "Delete profile “{name}”? You can restore it with its images from “Recently deleted”.",
   "created": "Created profile “{name}”.",
   "deleted": "Deleted profile “{name}”.",
   "duplicated": "Duplicated as “{name}”.",
