@@ -53,8 +53,8 @@ def test_delete_a_slot_then_undo_brings_it_back(page, served):
     before = slots(served, prof["id"])
     open_profile(page, prof)
     g = grid(page)
-    page.dialogs.expect(True)
     g.get_by_role("button", name="Delete slot 0: image 0").click()
+    page.answer(True)
     expect(g.locator("li.ppg-cell")).to_have_count(2)
     offer = g.get_by_role("status").filter(has_text="Removed slot 0")
     expect(offer).to_contain_text("Removed slot 0 (“image 0”).")
@@ -85,8 +85,8 @@ def test_a_stale_undo_is_refused_with_one_sentence(page, served):
     prof = seeded(served, f"Stale {uuid.uuid4().hex[:6]}")
     open_profile(page, prof)
     g = grid(page)
-    page.dialogs.expect(True)
     g.get_by_role("button", name="Delete slot 2: image 2").click()
+    page.answer(True)
     expect(g.locator("li.ppg-cell")).to_have_count(2)
     served.cli("pool", "label", prof["id"], "0", "theirs")  # another writer, after it
     page.console.allow(r"status of 409")
@@ -102,8 +102,8 @@ def test_history_panel_restores_a_version(page, served):
     g.get_by_role("button", name="History").click()
     panel = g.get_by_role("region", name="Pool history")
     expect(panel.get_by_role("listitem")).to_have_count(4)  # three adds and the mask
-    page.dialogs.expect(True)
     panel.get_by_role("button", name="Restore the version before: added slot 2 (“image 2”)").click()
+    page.answer(True)
     expect(g.locator("li.ppg-cell")).to_have_count(2)
     assert [s[2] for s in slots(served, prof["id"])] == ["image 0", "image 1"]
     expect(panel.get_by_role("listitem")).to_have_count(5)  # the restore is kept too
@@ -114,8 +114,8 @@ def test_history_panel_restores_a_version(page, served):
 def test_recently_deleted_profiles_come_back(page, served):
     prof = seeded(served, f"Gone {uuid.uuid4().hex[:6]}")
     open_profile(page, prof)
-    page.dialogs.expect(True)
     page.get_by_role("button", name="Delete", exact=True).click()
+    page.answer(True)
     expect(page.get_by_role("combobox", name="Profile")).to_have_value("")
     page.get_by_role("button", name="Recently deleted").click()
     listing = page.get_by_role("region", name="Recently deleted profiles")

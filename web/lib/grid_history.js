@@ -9,6 +9,9 @@ import { createHistoryPanel } from "./history_panel.js";
 const CSS = `
 .ppu { display: flex; gap: 6px; align-items: center; padding: 3px 6px; border-radius: 4px;
   background: #3a8ee622; flex: 0 0 auto; }
+/* Inside the grid the offer sits in its bar row, which is there anyway: it never moves
+   the thumbnails (a user about to click one must not see it jump). */
+.ppg-bar > .ppu { flex: 1 1 0; min-width: 0; padding: 0 6px; }
 .ppu[hidden] { display: none; }
 .ppu span { flex: 1 1 auto; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .ppu button, .ppg-history { font: inherit; cursor: pointer; padding: 1px 8px; border-radius: 4px;

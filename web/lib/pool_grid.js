@@ -87,10 +87,9 @@ export function createPoolGrid({
   const element = el(
     "div",
     { class: "ppg", tabindex: "0", role: "region", "aria-label": t("imagePool") },
-    el("div", { class: "ppg-bar" }, uploadBtn, hist.historyButton, fileInput, count),
+    el("div", { class: "ppg-bar" }, uploadBtn, hist.historyButton, fileInput, hist.strip, count),
     storeNotice ? createStoreNotice(api) : null,
     queue.element,
-    hist.strip,
     hist.panel,
     empty,
     list,
