@@ -73,10 +73,11 @@ def run(**kw):
 
 
 def test_mappings():
-    assert set(NODE_CLASS_MAPPINGS) == {"GridImagePool", "PoolProfile"}
+    assert set(NODE_CLASS_MAPPINGS) == {"GridImagePool", "PoolProfile", "GridImagePoolAll"}
     assert NODE_DISPLAY_NAME_MAPPINGS == {
         "GridImagePool": "Image Pool (Grid)",
         "PoolProfile": "Pool Profile",
+        "GridImagePoolAll": "Image Pool (All)",
     }
     spec = GridImagePool.INPUT_TYPES()
     assert spec["required"]["index"][1]["default"] == -1
@@ -633,7 +634,7 @@ def test_stage_image(fake_comfy):
 
 def test_entry_registers_routes_once(fake_comfy, caplog):
     loaded = fake_comfy.entry.load(REPO)
-    assert set(loaded.nodes) == {"GridImagePool", "PoolProfile"} and loaded.web
+    assert set(loaded.nodes) == {"GridImagePool", "PoolProfile", "GridImagePoolAll"} and loaded.web
     paths = {r.path for r in fake_comfy.server.routes}
     assert "/grid_pool/profiles/list" in paths and "/grid_pool/list" in paths
     count = len(list(fake_comfy.server.routes))
@@ -678,7 +679,7 @@ def test_entry_skips_taken_routes(fake_comfy, caplog):
     fake_comfy.server.routes.get("/grid_pool/list")(old_handler)
     with caplog.at_level(logging.WARNING, logger="pool_profiles"):
         loaded = fake_comfy.entry.load(REPO)
-    assert set(loaded.nodes) == {"GridImagePool", "PoolProfile"}
+    assert set(loaded.nodes) == {"GridImagePool", "PoolProfile", "GridImagePoolAll"}
     assert "already registered" in caplog.text
     assert len(list(fake_comfy.server.routes)) == 1
 
@@ -697,7 +698,7 @@ def test_root_init_outside_comfyui():
     finally:
         sys.modules.pop(name, None)
     assert module.WEB_DIRECTORY == "./web"
-    assert set(module.NODE_CLASS_MAPPINGS) == {"GridImagePool", "PoolProfile"}
+    assert set(module.NODE_CLASS_MAPPINGS) == {"GridImagePool", "PoolProfile", "GridImagePoolAll"}
     assert module.NODE_CLASS_MAPPINGS["GridImagePool"] is GridImagePool
     assert sys.modules["pool_profiles"] is pool_profiles
     assert sys.path == before

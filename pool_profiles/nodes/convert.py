@@ -8,8 +8,9 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
-from ..errors import TooLargeError
-from ..imaging import mask_layer
+from ..decode_budget import BUDGET, BYTES_PER_PIXEL
+from ..errors import PoolProfilesError, TooLargeError
+from ..imaging import ImageLimits, mask_layer
 
 _16BIT = ("I", "I;16", "I;16B", "I;16L", "I;16N")
 
@@ -49,12 +50,23 @@ def _unit_float(arr: np.ndarray) -> np.ndarray:
     return out
 
 
+def _budget() -> int:
+    try:
+        return ImageLimits.from_env().budget_bytes()
+    except PoolProfilesError:  # a bad setting is reported where limits are read
+        return ImageLimits().budget_bytes()
+
+
 def decode_image(data: bytes, max_pixels: int) -> torch.Tensor:
     with _open(data, max_pixels) as img:
-        # In place: the image is ours, and without an orientation tag the copy that
-        # exif_transpose would make (16 MP: 64 MB) is not made.
-        ImageOps.exif_transpose(img, in_place=True)
-        arr = to_rgb_array(img)
+        # Inside the process-wide decode budget (uploads, imports and the list node's
+        # parallel decodes share it): Pillow's pixels plus the float32 copy.
+        cost = img.width * img.height * (BYTES_PER_PIXEL + 12)
+        with BUDGET.hold(cost, _budget()):
+            # In place: the image is ours, and without an orientation tag the copy that
+            # exif_transpose would make (16 MP: 64 MB) is not made.
+            ImageOps.exif_transpose(img, in_place=True)
+            arr = to_rgb_array(img)
     return torch.from_numpy(np.ascontiguousarray(arr))[None, ...]
 
 
