@@ -4,6 +4,7 @@
 import { el, ensureStyle, messageOf, onceNotifier } from "./dom.js";
 import { createCell, slotName, updateCell } from "./grid_cell.js";
 import { GRID_CSS } from "./grid_style.js";
+import { createTagFilter } from "./tag_filter.js";
 import { createUploadQueue } from "./upload_queue.js";
 
 const EMPTY_TEXT = "No images yet — drop image files here, paste one (Ctrl+V) or use Upload.";
@@ -53,6 +54,7 @@ export function createPoolGrid({
   });
   const uploadBtn = el("button", { type: "button", class: "ppg-upload", text: "Upload" });
   const count = el("span", { class: "ppg-count", role: "status" });
+  const filter = createTagFilter({ onChange: () => render() });
   const list = el("ul", { class: "ppg-cells", "aria-label": "Images in this pool" });
   const empty = el("p", { class: "ppg-empty", text: NO_POOL_TEXT });
   const queue = createUploadQueue({
@@ -66,7 +68,7 @@ export function createPoolGrid({
   const element = el(
     "div",
     { class: "ppg", tabindex: "0", role: "region", "aria-label": "Image pool" },
-    el("div", { class: "ppg-bar" }, uploadBtn, fileInput, count),
+    el("div", { class: "ppg-bar" }, uploadBtn, fileInput, filter.element, count),
     queue.element,
     empty,
     list,
@@ -141,6 +143,18 @@ export function createPoolGrid({
     }
     const thumbUrl = (name) => api.thumbUrl(currentId, name);
     all.forEach((slot, i) => updateCell(cells[i], slot, { active: slot.index === view.active, thumbUrl }));
+    applyFilter(all);
+  }
+
+  // Only the slots whose tags match the filter box show (tag_filter.js).
+  function applyFilter(all) {
+    let shown = 0;
+    all.forEach((slot, i) => {
+      const keep = !filter.active() || filter.matches(slot);
+      cells[i].item.hidden = !keep;
+      shown += keep ? 1 : 0;
+    });
+    filter.setCounts(shown, all.length);
   }
 
   function orderMoving(from, to) {
