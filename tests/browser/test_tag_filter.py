@@ -105,3 +105,24 @@ def test_filter_box_shows_only_matching_slots_with_a_count(page, served):
     pools.set_label(store, prof["id"], 3, "renamed, blue")
     pools.set_label(store, prof["id"], 0, "plain")
     expect(grid.get_by_text("2 of 4")).to_be_visible(timeout=15_000)
+
+
+def test_old_workflows_get_their_control_value_back(page):
+    # web/comfy/pool_node.js runs this before litegraph restores widgets_values by
+    # position: [index, pool_id] from before control_after_generate must not hand the
+    # pool id to the control.
+    out = page.evaluate(
+        """async () => {
+            const { withControlValue } = await import('/lib/widget_values.js');
+            const saved = [-1, 'abc123'];
+            return [withControlValue(saved, 1), withControlValue([3, 'increment', 'abc', ''], 1),
+                    withControlValue(saved, -1), withControlValue(undefined, 1), saved];
+        }"""
+    )
+    assert out == [
+        [-1, "fixed", "abc123"],
+        [3, "increment", "abc", ""],
+        [-1, "abc123"],
+        None,
+        [-1, "abc123"],  # the saved workflow itself is not changed
+    ]
