@@ -17,11 +17,11 @@ import torch
 import torch.nn.functional as F
 
 from .. import tags
-from ..errors import PoolProfilesError
+from ..errors import PoolProfilesError, TooLargeError
 from ..imaging import ImageLimits
 from ..manifest import stamped_manifest
 from . import convert, runtime
-from .grid_image_pool import _NOT_CONNECTED, _load, effective_pool, read_pool
+from .grid_image_pool import _NOT_CONNECTED, _load, _tensor_key, effective_pool, read_pool
 
 NODE = "Image Pool (All)"
 ORDERS = ("pool order", "label", "newest", "random")
@@ -163,58 +163,10 @@ class GridImagePoolAll:
         if not picked:
             image, mask = convert.empty_outputs()
             return ([], [], [], [], image, mask, 0)
-        images, masks = self._decode(store, pid, [slots[i] for i in picked])
-        has_mask = [bool(slots[i].get("mask")) for i in picked]
-        batch, batch_mask = self._batch(images, masks, has_mask, resize, width, height)
+        chosen = [slots[i] for i in picked]
+        images, masks, batch, batch_mask = _Decoder(store, pid, resize).run(chosen, width, height)
         labels = [str(slots[i].get("label") or "") for i in picked]
         return (images, masks, labels, picked, batch, batch_mask, len(picked))
-
-    @staticmethod
-    def _decode(store: Any, pid: str, chosen: list[dict[str, Any]]) -> tuple[list, list]:
-        limits = ImageLimits.from_env()
-        cache = runtime.blob_cache()
-
-        def one(slot: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
-            name = slot["image"]
-            with runtime.storage_step(NODE, store, f"loading image {name!r} of pool {pid!r}"):
-                image = _load(cache, store, pid, name, convert.decode_image, limits.max_pixels)
-            _, h, w, _ = image.shape
-            mask_name = slot.get("mask")
-            if not mask_name:
-                return image, convert.zero_mask(h, w)
-            with runtime.storage_step(NODE, store, f"loading mask {mask_name!r} of pool {pid!r}"):
-                mask = _load(
-                    cache, store, pid, mask_name, convert.decode_mask, w, h, limits.max_pixels
-                )
-            return image, mask
-
-        if len(chosen) == 1 or WORKERS == 1:
-            pairs = [one(s) for s in chosen]
-        else:
-            with ThreadPoolExecutor(max_workers=min(WORKERS, len(chosen))) as pool:
-                pairs = list(pool.map(one, chosen))
-        return [p[0] for p in pairs], [p[1] for p in pairs]
-
-    @staticmethod
-    def _batch(
-        images: list[torch.Tensor],
-        masks: list[torch.Tensor],
-        has_mask: list[bool],
-        policy: str,
-        w: int,
-        h: int,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        height, width = (h, w) if w and h else tuple(images[0].shape[1:3])
-        n = len(images)
-        batch = torch.empty((n, height, width, 3), dtype=torch.float32)
-        # Zeros from calloc: only the slots that have a mask write to it (no 4 MB memset
-        # per 1 MP slot without one).
-        batch_mask = convert.zero_mask(height, width) if n == 1 else _zeros(n, height, width)
-        for i, (image, mask, painted) in enumerate(zip(images, masks, has_mask, strict=True)):
-            batch[i] = _fit(image, height, width, policy)[0]
-            if painted:
-                batch_mask[i] = _fit(mask[..., None], height, width, policy)[0, ..., 0]
-        return batch, batch_mask
 
     @classmethod
     def IS_CHANGED(
@@ -237,6 +189,100 @@ class GridImagePoolAll:
             return f"{'linked:' if profile is None else ''}{pid}:{stamp}"
         except Exception:  # run() reports it properly; never cache a failure
             return float("nan")
+
+
+class _Decoder:
+    """Decodes the chosen slots (several at once, each inside the decode budget) with
+    the pool node's code and caches, and fills the batch as it goes: an image of the
+    batch's size that is not in the tensor cache is decoded straight into its batch
+    row, and its list entry is a view of that row (no second copy of it)."""
+
+    def __init__(self, store: Any, pid: str, policy: str) -> None:
+        self.store, self.pid, self.policy = store, pid, policy
+        self.max_pixels = ImageLimits.from_env().max_pixels
+        self.cache = runtime.blob_cache()
+
+    def _step(self, what: str, name: str) -> Any:
+        return runtime.storage_step(
+            NODE, self.store, f"loading {what} {name!r} of pool {self.pid!r}"
+        )
+
+    def image(self, name: str, row: np.ndarray | None) -> torch.Tensor | None:
+        """The decoded image, or None when it was decoded into `row`."""
+        store, pid, cache = self.store, self.pid, self.cache
+        with self._step("image", name):
+            tensors = runtime.tensor_cache()
+            found = None
+            if row is not None and tensors.max_bytes > 0:
+                key = _tensor_key(store, pid, name, convert.decode_image, (self.max_pixels,))
+                found = tensors.get(key) if key is not None else None
+            if row is None or found is not None:
+                return found if found is not None else self._cached_load(name)
+            try:
+                return convert.decode_image_into(cache.read(store, pid, name), self.max_pixels, row)
+            except TooLargeError:
+                raise
+            except Exception:
+                if not cache.discard(store, pid, name):  # a cached copy cut short: again
+                    raise
+                data = cache.read(store, pid, name)
+                return convert.decode_image_into(data, self.max_pixels, row)
+
+    def _cached_load(self, name: str) -> torch.Tensor:
+        return _load(self.cache, self.store, self.pid, name, convert.decode_image, self.max_pixels)
+
+    def mask(self, name: str, width: int, height: int) -> torch.Tensor:
+        with self._step("mask", name):
+            return _load(
+                self.cache,
+                self.store,
+                self.pid,
+                name,
+                convert.decode_mask,
+                width,
+                height,
+                self.max_pixels,
+            )
+
+    def run(
+        self, chosen: list[dict[str, Any]], w: int, h: int
+    ) -> tuple[list[torch.Tensor], list[torch.Tensor], torch.Tensor, torch.Tensor]:
+        n = len(chosen)
+        first: torch.Tensor | None = None
+        if not (w and h):  # the first image's size: decode it first (into the cache)
+            first = self.image(chosen[0]["image"], None)
+            assert first is not None
+            h, w = int(first.shape[1]), int(first.shape[2])
+        batch = torch.empty((n, h, w, 3), dtype=torch.float32)
+        rows = batch.numpy()
+        # Zeros from calloc: only slots that have a mask write to it.
+        batch_mask = _zeros(n, h, w)
+        images: list[torch.Tensor | None] = [None] * n
+        masks: list[torch.Tensor | None] = [None] * n
+
+        def one(i: int) -> None:
+            slot = chosen[i]
+            image = first if i == 0 and first is not None else self.image(slot["image"], rows[i])
+            if image is None:
+                image = batch[i : i + 1]  # decoded into its row
+            else:
+                batch[i] = _fit(image, h, w, self.policy)[0]
+            _, ih, iw, _ = image.shape
+            mask_name = slot.get("mask")
+            if mask_name:
+                mask = self.mask(mask_name, iw, ih)
+                batch_mask[i] = _fit(mask[..., None], h, w, self.policy)[0, ..., 0]
+            else:
+                mask = convert.zero_mask(ih, iw)
+            images[i], masks[i] = image, mask
+
+        if n == 1 or WORKERS == 1:
+            for i in range(n):
+                one(i)
+        else:
+            with ThreadPoolExecutor(max_workers=min(WORKERS, n)) as pool:
+                list(pool.map(one, range(n)))
+        return images, masks, batch, batch_mask  # type: ignore[return-value]
 
 
 def _zeros(n: int, height: int, width: int) -> torch.Tensor:
