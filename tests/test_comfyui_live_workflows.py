@@ -106,8 +106,8 @@ def test_no_profile_runs_what_the_grid_shows_and_the_pin_holds(ui, comfy):
     entry = queue_and_wait(cp.client, prompt, comfy.log_path)
     assert slot_of(saved_image(cp.client, entry, str(save))) == 2
     # The workflow saved with it keeps no pin: loading it pins afresh at queue time.
-    workflow = cp.js("async () => (await app.graphToPrompt()).workflow")
-    saved = next(n for n in workflow["nodes"] if n["id"] == pool)
+    workflow = cp.js("() => app.graph.serialize()")
+    saved = next(n for n in workflow["nodes"] if str(n["id"]) == str(pool))
     assert "" in saved["widgets_values"] and not any(
         isinstance(v, str) and "|" in v for v in saved["widgets_values"]
     )
@@ -201,3 +201,39 @@ def test_a_workflow_saved_before_the_control_loads_intact(ui):
 def _no_leftover_dialogs(ui):
     yield
     assert ui.answers == [], f"dialogs that never came: {ui.answers}"
+
+
+def test_list_node_grid_filters_by_its_tags_and_the_batch_runs(ui, comfy):
+    from playwright.sync_api import expect
+
+    cp = ui
+    node = cp.add_node("GridImagePoolAll", (420, 60))
+    grid = cp.grid(node)
+    pool_id = cp.widget(node, "pool_id")
+    assert pool_id, "the list node mints its own pool id"
+    for i, label in enumerate(["front, red", "side, red", "front, blue"]):
+        fields = {"pool_id": pool_id, "label": label}
+        cp.client.multipart(
+            "/grid_pool/add", fields, {"image": image(COLOURS[i], (40 + 8 * i, 32))}
+        )
+    refresh(cp, node)
+    expect(slots(grid)).to_have_count(3)
+    cp.js(
+        "(id) => { const w = app.graph.getNodeById(id).widgets.find((w) => w.name === 'tags');"
+        " w.value = 'red'; w.callback?.(w.value); }",
+        node,
+    )
+    expect(grid.get_by_role("searchbox", name="Filter by tag")).to_have_value("red")
+    expect(grid.get_by_text("2 of 3")).to_be_visible()
+    save = cp.add_node("SaveImage", (900, 60))
+    cp.js(
+        "([src, dst]) => { const a = app.graph.getNodeById(src), b = app.graph.getNodeById(dst);"
+        " a.connect(4, b, 0); }",  # the batch
+        [node, save],
+    )
+    prompt = cp.js("async () => (await app.graphToPrompt()).output")
+    entry = queue_and_wait(cp.client, prompt, comfy.log_path)
+    saved = entry["outputs"][str(save)]["images"]
+    assert len(saved) == 2  # the two red slots, cropped to the first one's size
+    assert slot_of(saved_image(cp.client, entry, str(save))) == 0
+    assert_quiet(cp)

@@ -111,6 +111,19 @@ export function setupPoolNode(node, host) {
   };
   ui.grid = grid;
   ui.addFiles = (files) => grid.addFiles(files);
+  // Image Pool (All): its grid filters by the node's own `tags`, so it shows the slots
+  // a run outputs.
+  const tagsWidget = node.type === POOL_ALL || node.comfyClass === POOL_ALL ? widget(node, "tags") : null;
+  ui.syncTags = () => tagsWidget && grid.setFilter(String(tagsWidget.value || ""));
+  if (tagsWidget) {
+    const original = tagsWidget.callback;
+    tagsWidget.callback = function () {
+      const r = original?.apply(this, arguments);
+      ui.syncTags();
+      return r;
+    };
+    ui.syncTags();
+  }
   // What the prompt's hidden `pin` gets when this node is queued (see setupIndexAndPin).
   ui.pin = () =>
     upstreamNode(node, "index")
@@ -147,6 +160,7 @@ export function setupPoolNode(node, host) {
       else if (kind === "clone") becomeCopyOf(source);
       else if (idWidget && !idWidget.value) setWidgetValue(node, idWidget, newId());
       ui.sync();
+      ui.syncTags();
     });
   };
   ui.added = () => {

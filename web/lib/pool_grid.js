@@ -275,6 +275,7 @@ export function createPoolGrid({
       return refresh({ force: true });
     },
     getPoolId: () => currentId,
+    setFilter: (text) => filter.setText(text),
     refresh,
     addFiles,
     getView: () => view,
