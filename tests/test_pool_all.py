@@ -21,6 +21,7 @@ from pool_profiles.nodes import (  # noqa: E402
     pool_all,  # noqa: E402
     runtime,
 )
+from pool_profiles.nodes.blobcache import uses_cache  # noqa: E402
 
 
 def png(color, size) -> bytes:
@@ -188,5 +189,20 @@ def test_decodes_run_inside_the_decode_budget(node_store, pool, monkeypatch):
         BUDGET.reset_peaks()
         assert run(pool_id=pool)[6] == 4
         assert BUDGET.peak_running == 1
+    finally:
+        runtime.set_tensor_cache_bytes(None)
+
+
+def test_a_cached_blob_cut_short_is_fetched_again(node_store, pool, tmp_path):
+    runtime.set_tensor_cache_bytes(0)  # every run decodes (into the batch rows)
+    try:
+        first = run(pool_id=pool, width=8, height=8)
+        cached = [p for p in (tmp_path / "blob-cache").rglob("*.*") if p.is_file()]
+        assert bool(cached) == uses_cache(node_store)  # remote stores read through it
+        for path in cached:  # a crash mid-write elsewhere: files cut short
+            path.write_bytes(path.read_bytes()[:20])
+        again = run(pool_id=pool, width=8, height=8)
+        assert torch.equal(first[4], again[4]) and torch.equal(first[5], again[5])
+        assert all(torch.equal(a, b) for a, b in zip(first[0], again[0], strict=True))
     finally:
         runtime.set_tensor_cache_bytes(None)
