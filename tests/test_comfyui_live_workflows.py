@@ -71,9 +71,12 @@ def add_save(cp, pool: int, prefix: str) -> int:
     return save
 
 
-def click_slot(cp, grid, index: int, pool_id: str) -> None:
+def click_slot(cp, grid, node: int, index: int, pool_id: str) -> None:
     grid.get_by_role("button", name=re.compile(rf"^Select slot {index}\b")).click()
     assert eventually(cp, lambda: pool_view(cp, pool_id)["active"] == index)
+    # ... and the grid shows it (what a queue pins is what the grid shows)
+    shown = "(id) => app.graph.getNodeById(id).__poolProfilesPool.grid.getView()?.active"
+    assert eventually(cp, lambda: cp.js(shown, node) == index)
 
 
 def test_no_profile_runs_what_the_grid_shows_and_the_pin_holds(ui, comfy):
@@ -93,16 +96,16 @@ def test_no_profile_runs_what_the_grid_shows_and_the_pin_holds(ui, comfy):
     save = add_save(cp, pool, f"rule_{uuid.uuid4().hex[:6]}")
 
     # (a) The grid shows the node's own pool; the run reads it too.
-    click_slot(cp, grid, 3, pool_id)
+    click_slot(cp, grid, pool, 3, pool_id)
     prompt = cp.js("async () => (await app.graphToPrompt()).output")
     entry = queue_and_wait(cp.client, prompt, comfy.log_path)
     assert slot_of(saved_image(cp.client, entry, str(save))) == 3
 
     # (b) Serialised with slot 2 active, queued after the user picked slot 5.
-    click_slot(cp, grid, 2, pool_id)
+    click_slot(cp, grid, pool, 2, pool_id)
     prompt = cp.js("async () => (await app.graphToPrompt()).output")
     assert prompt[str(pool)]["inputs"]["pin"].endswith("|slot 2")
-    click_slot(cp, grid, 5, pool_id)
+    click_slot(cp, grid, pool, 5, pool_id)
     entry = queue_and_wait(cp.client, prompt, comfy.log_path)
     assert slot_of(saved_image(cp.client, entry, str(save))) == 2
     # The workflow saved with it keeps no pin: loading it pins afresh at queue time.

@@ -206,3 +206,13 @@ def test_a_cached_blob_cut_short_is_fetched_again(node_store, pool, tmp_path):
         assert all(torch.equal(a, b) for a, b in zip(first[0], again[0], strict=True))
     finally:
         runtime.set_tensor_cache_bytes(None)
+
+
+def test_runs_under_comfyuis_inference_mode(pool, monkeypatch):
+    # ComfyUI executes nodes inside torch.inference_mode(); the parallel decodes write
+    # into the batch from worker threads, which must take that mode too.
+    monkeypatch.setattr(pool_all, "WORKERS", 3)
+    with torch.inference_mode():
+        GridImagePool().run(index=0, pool_id=pool)  # an inference tensor in the cache
+        out = run(pool_id=pool, width=6, height=6)
+    assert out[4].shape == (4, 6, 6, 3) and out[6] == 4

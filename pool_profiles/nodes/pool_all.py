@@ -276,12 +276,20 @@ class _Decoder:
                 mask = convert.zero_mask(ih, iw)
             images[i], masks[i] = image, mask
 
+        # ComfyUI runs nodes under torch.inference_mode(), which is per thread: the
+        # workers take the caller's mode, or they could not write into the batch.
+        mode = torch.is_inference_mode_enabled()
+
+        def in_mode(i: int) -> None:
+            with torch.inference_mode(mode):
+                one(i)
+
         if n == 1 or WORKERS == 1:
             for i in range(n):
                 one(i)
         else:
             with ThreadPoolExecutor(max_workers=min(WORKERS, n)) as pool:
-                list(pool.map(one, range(n)))
+                list(pool.map(in_mode, range(n)))
         return images, masks, batch, batch_mask  # type: ignore[return-value]
 
 
