@@ -211,3 +211,19 @@ def test_pin_and_wrap_add_no_storage_request(node_store, count_requests):
         run(pool_id=pid, **kw)
         counts[name] = len(count_requests)
     assert len(set(counts.values())) == 1, counts
+
+
+def test_the_list_route_shows_each_slots_identity():
+    from pool_profiles.server.conditional import encode_body, encode_view
+
+    slots = [
+        {"id": "abc123", "image": "img_0001_aa.png", "mask": None, "label": "", "added": 1},
+        {"image": "img_0002.png", "mask": None, "label": "old", "added": 2.5},  # no id
+        {"id": "../x", "image": "img_0003.png", "mask": None, "label": "", "added": 0},
+        {"id": 5, "image": "img_0004.png", "mask": None, "label": "", "added": 0},
+    ]
+    manifest = {"active": 0, "next_seq": 5, "slots": slots}
+    for _ in range(2):  # the memo answers the second time
+        assert encode_view("p", manifest) == encode_body(pools.view_of("p", manifest))
+    ids = [s["id"] for s in pools.view_of("p", manifest)["slots"]]
+    assert ids == ["abc123", "img_0002.png", "img_0003.png", "img_0004.png"]
