@@ -173,6 +173,8 @@ def test_keyboard_only(page, served):
     page.keyboard.press("Tab")  # the grid region itself (paste target)
     expect(g.get_by_role("button", name="Upload")).to_be_focused()
     page.keyboard.press("Tab")
+    expect(g.get_by_role("searchbox", name="Filter by tag")).to_be_focused()
+    page.keyboard.press("Tab")
     expect(g.get_by_role("button", name="Select slot 0: image 0")).to_be_focused()
     page.keyboard.press("Tab")
     expect(g.get_by_role("button", name="Delete slot 0: image 0")).to_be_focused()
