@@ -214,6 +214,23 @@ def test_list_node_grid_filters_by_its_tags_and_the_batch_runs(ui, comfy):
     grid = cp.grid(node)
     pool_id = cp.widget(node, "pool_id")
     assert pool_id, "the list node mints its own pool id"
+    # Saved widgets as example_workflows/pool_all_batch.json has them: no control on seed.
+    names = cp.js(
+        "(id) => app.graph.getNodeById(id).widgets.filter((w) => w.serialize !== false"
+        " && w.options?.serialize !== false).map((w) => w.name)",
+        node,
+    )
+    assert names == [
+        "pool_id",
+        "tags",
+        "order",
+        "seed",
+        "start",
+        "limit",
+        "resize",
+        "width",
+        "height",
+    ], names
     for i, label in enumerate(["front, red", "side, red", "front, blue"]):
         fields = {"pool_id": pool_id, "label": label}
         cp.client.multipart(
