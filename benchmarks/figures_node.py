@@ -16,6 +16,7 @@ from pool_profiles.backends import open_store
 from pool_profiles.manifest import manifest_key, stamped_manifest
 from pool_profiles.nodes import runtime
 from pool_profiles.nodes.grid_image_pool import GridImagePool
+from pool_profiles.nodes.pool_all import GridImagePoolAll
 from pool_profiles.store import Store
 
 from .common import encode, photo_like
@@ -62,6 +63,7 @@ def run(suite: Suite, tmp: str, quick: bool, s3: Any) -> None:
             )
         if s3 is not None:
             _s3_warm(suite, s3, local)
+        _list_node(suite, tmp, quick)
         runtime.set_tensor_cache_bytes(None)  # the default size
         _revisit(suite, local, names)
     finally:
@@ -154,4 +156,32 @@ def _revisit(suite: Suite, local: Store, names: list[str]) -> None:
         target=0.1,
         target_text="<= 0.1x LoadImage path, from the tensor cache",
         after=lambda: (all(hits), f"tensor cache hit in {sum(hits)} of {len(hits)} revisits"),
+    )
+
+
+def _list_node(suite: Suite, tmp: str, quick: bool) -> None:
+    """Image Pool (All) on 100 slots of 1 MP (lists and the batch) against decoding the
+    same files one by one with ComfyUI's LoadImage path (tensor cache off: every run
+    decodes)."""
+    count, side = (4, 64) if quick else (100, 1000)
+    store = open_store(os.path.join(tmp, "list-store"))
+    for i in range(count):
+        img = encode(photo_like(side, side, 1000 + i), "PNG", compress_level=1)
+        pools.add_image(store, P, img)
+    paths = [
+        store.local_path(pools.blob_key(P, s["image"]))
+        for s in pools.current_manifest(store, P)["slots"]
+    ]
+
+    def ours() -> Any:
+        runtime.set_store_provider(lambda: store)
+        return GridImagePoolAll().run(pool_id=P)
+
+    suite.compare(
+        f"list node, {count} slots of {side * side / 1e6:g} MP",
+        ours,
+        lambda: [load_image_path(p) for p in paths],  # type: ignore[arg-type]
+        target=1.05,
+        target_text="<= 1.05x LoadImage path, one by one",
+        rounds=3 if not quick else None,
     )

@@ -218,6 +218,9 @@ def stamped_manifest(
         _remember(store, pool_id, known[0], known[1], now, writes)
         return known[0], known[1]
     if cur is None or cur.data is None or cur.version is None:
+        if known is not None:  # gone (e.g. its profile deleted elsewhere): trust it no more
+            with _cache_lock:
+                _cache.get(store, {}).pop(pool_id, None)
         return None, read_manifest(store, pool_id)  # missing (rebuilt), or a race
     manifest = parse_document(store, key, cur.data, _normalise)
     assert manifest is not None

@@ -35,7 +35,7 @@ from .blobs import (
     thumb_key,
 )
 from .errors import NotFoundError, ValidationError
-from .ids import check_id, clean_label
+from .ids import check_id, clean_label, new_id
 from .imaging import ImageLimits, ingest_image, make_thumbnail, mask_from_upload
 from .manifest import (
     Manifest,
@@ -44,6 +44,7 @@ from .manifest import (
     read_manifest,
     update_manifest,
 )
+from .slot_pick import slot_key
 from .store import Store
 
 log = logging.getLogger("pool_profiles.pools")
@@ -111,14 +112,14 @@ def _written(holder: dict[str, Manifest]) -> Manifest:
 
 
 def resolve_index(manifest: Manifest, index: int) -> int | None:
-    """-1: the active slot; otherwise clamped to [0, count-1]; None for an empty pool."""
+    """-1: the active slot; 0..: wraps around the count (slot_pick); None when empty."""
     count = len(manifest.get("slots") or [])
     if count == 0:
         return None
-    if not is_int(index) or index < 0:
-        active = manifest.get("active")
-        index = active if is_int(active) else 0
-    return max(0, min(int(index), count - 1))
+    if is_int(index) and index >= 0:
+        return int(index) % count
+    active = manifest.get("active")
+    return max(0, min(int(active if is_int(active) else 0), count - 1))
 
 
 def pool_view(store: Store, pool_id: str) -> dict[str, Any]:
@@ -132,6 +133,7 @@ def view_of(pool_id: str, m: Manifest) -> dict[str, Any]:
     slots = [
         {
             "index": i,
+            "id": slot_key(s),
             "image": s["image"],
             "mask": s.get("mask"),
             "label": s.get("label", ""),
@@ -225,7 +227,8 @@ def add_image(
         # A rebuilt manifest (no manifest yet) may already list the blob just written.
         index = next((i for i, s in enumerate(slots) if s["image"] == name), None)
         if index is None:
-            slots.append({"image": name, "mask": None, "label": label, "added": added})
+            slot = {"image": name, "mask": None, "label": label, "added": added}
+            slots.append({"id": new_id(), **slot})  # stable identity (slot_pick)
             index = len(slots) - 1
         else:
             slots[index].update(label=label, added=added)

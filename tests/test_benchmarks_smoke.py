@@ -32,6 +32,7 @@ EXPECTED = [
     ("node", "node run, local"),
     ("node", "node run, S3 warm"),
     ("node", "revisit a slot"),
+    ("node", "list node, "),
     ("archive", "export"),
     ("archive", "import"),
     ("archive", "duplicate"),

@@ -173,3 +173,24 @@ def test_mask_set_and_clear(cli, dogs, root, tmp_path):
     assert not view(root, dogs)["slots"][1]["has_mask"]
     rc, _, err = cli("pool", "mask", "set", "Dogs", "1", str(tmp_path / "none.png"))
     assert rc == 1 and "none.png" in err
+
+
+def test_list_filters_by_tags(cli, tmp_path):
+    assert cli("profiles", "create", "Cars")[0] == 0
+    for i, label in enumerate(["front, red", "side, red", "front, blue", "plain label"]):
+        assert cli("pool", "add", "Cars", png(tmp_path / f"t{i}.png"), "--label", label)[0] == 0
+
+    def listed(*extra):
+        rc, out, err = cli("pool", "list", "Cars", "--json", *extra)
+        assert rc == 0, err
+        return [s["label"] for s in json.loads(out)["slots"]]
+
+    assert listed("--tag", "red") == ["front, red", "side, red"]
+    assert listed("--tag", "RED", "--tag", "front") == ["front, red"]  # AND
+    assert listed("--any-tag", "blue", "--any-tag", "side") == ["side, red", "front, blue"]
+    assert listed("--tag", "plain label") == ["plain label"]  # no comma: one tag
+    assert listed("--tag", "nothing") == []
+    rc, out, _ = cli("pool", "list", "Cars", "--tag", "red")
+    assert rc == 0 and "2 of 4 image(s)" in out
+    rc, _, err = cli("pool", "list", "Cars", "--tag", "a|b")
+    assert rc != 0 and len(err.strip().splitlines()) == 1

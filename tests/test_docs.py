@@ -153,9 +153,13 @@ def widget_names(node_class: type) -> list[str]:
     names = []
     spec = node_class.INPUT_TYPES()
     for group in ("required", "optional"):
-        for name, (kind, *_) in spec.get(group, {}).items():
+        for name, (kind, *opts) in spec.get(group, {}).items():
             if isinstance(kind, list) or kind in ("INT", "FLOAT", "STRING", "BOOLEAN"):
                 names.append(name)
+                # The frontend adds the fixed/increment/... combo right after it, saved.
+                control = (opts[0] if opts else {}).get("control_after_generate")
+                if control or (control is None and name in ("seed", "noise_seed")):
+                    names.append("control_after_generate")
     return names
 
 
@@ -172,15 +176,22 @@ def node_inputs(node_class: type) -> dict[str, str]:
 def test_example_workflow_is_a_valid_ui_workflow_of_our_nodes():
     pytest.importorskip("torch")
     from pool_profiles.nodes.grid_image_pool import GridImagePool
+    from pool_profiles.nodes.pool_all import GridImagePoolAll
     from pool_profiles.nodes.pool_profile import PoolProfile
 
-    ours = {"PoolProfile": PoolProfile, "GridImagePool": GridImagePool}
+    ours = {
+        "PoolProfile": PoolProfile,
+        "GridImagePool": GridImagePool,
+        "GridImagePoolAll": GridImagePoolAll,
+    }
+    pool_types = {"GridImagePool", "GridImagePoolAll"}
     files = sorted((ROOT / "example_workflows").glob("*.json"))
     assert files
     for path in files:
         doc = json.loads(path.read_text(encoding="utf-8"))
         nodes = {n["id"]: n for n in doc["nodes"]}
-        assert {n["type"] for n in nodes.values()} >= {"PoolProfile", "GridImagePool"}
+        types = {n["type"] for n in nodes.values()}
+        assert "PoolProfile" in types and types & pool_types, path.name
         assert doc["last_node_id"] >= max(nodes)
         for node in nodes.values():
             cls = ours.get(node["type"])
@@ -194,9 +205,11 @@ def test_example_workflow_is_a_valid_ui_workflow_of_our_nodes():
             assert outputs == list(zip(cls.RETURN_NAMES, cls.RETURN_TYPES, strict=True))
             for inp in node["inputs"]:
                 assert node_inputs(cls).get(inp["name"]) == inp["type"], inp
-        pool = next(n for n in nodes.values() if n["type"] == "GridImagePool")
-        index = widget_names(GridImagePool).index("index")
-        assert pool["widgets_values"][index] == -1
+        for pool in (n for n in nodes.values() if n["type"] == "GridImagePool"):
+            index = widget_names(GridImagePool).index("index")
+            assert pool["widgets_values"][index] in (-1, 0), path.name
+            control = pool["widgets_values"][index + 1]
+            assert control in ("fixed", "increment", "decrement", "randomize"), path.name
         links = {link[0]: link for link in doc["links"]}
         assert doc["last_link_id"] >= max(links)
         for link_id, origin, o_slot, target, t_slot, kind in links.values():
@@ -205,8 +218,8 @@ def test_example_workflow_is_a_valid_ui_workflow_of_our_nodes():
             assert nodes[target]["inputs"][t_slot]["link"] == link_id
             assert nodes[target]["inputs"][t_slot]["type"] == kind
         chain = {(nodes[o]["type"], nodes[t]["type"]) for _, o, _, t, _, _ in links.values()}
-        assert ("PoolProfile", "GridImagePool") in chain
-        assert ("GridImagePool", "PreviewImage") in chain
+        assert any(("PoolProfile", t) in chain for t in pool_types), path.name
+        assert any((t, "PreviewImage") in chain for t in pool_types), path.name
 
 
 def test_every_setting_the_code_reads_is_in_readmes_configuration():

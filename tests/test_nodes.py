@@ -73,10 +73,11 @@ def run(**kw):
 
 
 def test_mappings():
-    assert set(NODE_CLASS_MAPPINGS) == {"GridImagePool", "PoolProfile"}
+    assert set(NODE_CLASS_MAPPINGS) == {"GridImagePool", "PoolProfile", "GridImagePoolAll"}
     assert NODE_DISPLAY_NAME_MAPPINGS == {
         "GridImagePool": "Image Pool (Grid)",
         "PoolProfile": "Pool Profile",
+        "GridImagePoolAll": "Image Pool (All)",
     }
     spec = GridImagePool.INPUT_TYPES()
     assert spec["required"]["index"][1]["default"] == -1
@@ -111,7 +112,7 @@ def test_empty_pool_never_crashes(node_store):
     assert run(pool_id=pool_id(), index=5)[2:] == (-1, 0, "")
 
 
-def test_index_active_and_clamping(node_store):
+def test_index_active_and_wrapping(node_store):
     pid = pool_id()
     for i in range(3):
         pools.add_image(node_store, pid, encode(rgb_noise(4, 4, seed=i)), label=f"s{i}")
@@ -121,7 +122,9 @@ def test_index_active_and_clamping(node_store):
     pools.set_active(node_store, pid, 0)
     assert run(pool_id=pid, index=-1)[2:] == (0, 3, "s0")
     assert run(pool_id=pid, index=1)[2:] == (1, 3, "s1")
-    assert run(pool_id=pid, index=99)[2:] == (2, 3, "s2")
+    # Past the end wraps around (modulo the count): increment walks the pool.
+    assert run(pool_id=pid, index=99)[2:] == (0, 3, "s0")
+    assert [run(pool_id=pid, index=i)[2] for i in range(2, 7)] == [2, 0, 1, 2, 0]
     image = run(pool_id=pid, index=1)[0]
     expected = np.asarray(rgb_noise(4, 4, seed=1), dtype=np.float32) / 255.0
     assert np.array_equal(image[0].numpy(), expected)
@@ -273,8 +276,10 @@ def test_bad_ids_are_clear_errors(node_store, bad):
 
 def test_profile_node_ids(node_store):
     node = PoolProfile()
+    registry.create_profile(node_store, "Set A", pid="id1")
     assert node.run(profile="setA", profile_id="id1") == ("id1",)
-    assert node.run(profile="", profile_id="") == ("default",)
+    # No profile picked: "" -> the connected pool nodes read their own pool.
+    assert node.run(profile="", profile_id="") == ("",)
     entry = registry.create_profile(node_store, "Portraits")
     assert node.run(profile="portraits ", profile_id="") == (entry["id"],)  # by name
     with pytest.raises(runtime.PoolNodeError, match=r"no profile named 'Nope'.*'Portraits'"):
@@ -343,8 +348,13 @@ def test_is_changed_tracks_count(node_store):
 
 def test_is_changed_when_profile_linked(node_store):
     entry = registry.create_profile(node_store, "Linked")
-    # ComfyUI passes None for a linked input: a constant here, the profile node tracks it.
-    assert GridImagePool.IS_CHANGED(index=-1, pool_id="x", profile=None) == "linked:-1"
+    # ComfyUI passes None for a linked input: the profile node tracks the profile's pool,
+    # this node its own (read when "(no profile)" is picked).
+    linked = GridImagePool.IS_CHANGED(index=-1, pool_id="x", profile=None)
+    assert linked.startswith("linked:x:")
+    assert GridImagePool.IS_CHANGED(index=-1, pool_id="x", profile=None) == linked
+    pools.add_image(node_store, "x", encode(rgb_noise(2, 2)))
+    assert GridImagePool.IS_CHANGED(index=-1, pool_id="x", profile=None) != linked
 
     def token():
         return PoolProfile.IS_CHANGED(profile="Linked", profile_id="")
@@ -624,7 +634,7 @@ def test_stage_image(fake_comfy):
 
 def test_entry_registers_routes_once(fake_comfy, caplog):
     loaded = fake_comfy.entry.load(REPO)
-    assert set(loaded.nodes) == {"GridImagePool", "PoolProfile"} and loaded.web
+    assert set(loaded.nodes) == {"GridImagePool", "PoolProfile", "GridImagePoolAll"} and loaded.web
     paths = {r.path for r in fake_comfy.server.routes}
     assert "/grid_pool/profiles/list" in paths and "/grid_pool/list" in paths
     count = len(list(fake_comfy.server.routes))
@@ -669,7 +679,7 @@ def test_entry_skips_taken_routes(fake_comfy, caplog):
     fake_comfy.server.routes.get("/grid_pool/list")(old_handler)
     with caplog.at_level(logging.WARNING, logger="pool_profiles"):
         loaded = fake_comfy.entry.load(REPO)
-    assert set(loaded.nodes) == {"GridImagePool", "PoolProfile"}
+    assert set(loaded.nodes) == {"GridImagePool", "PoolProfile", "GridImagePoolAll"}
     assert "already registered" in caplog.text
     assert len(list(fake_comfy.server.routes)) == 1
 
@@ -688,7 +698,7 @@ def test_root_init_outside_comfyui():
     finally:
         sys.modules.pop(name, None)
     assert module.WEB_DIRECTORY == "./web"
-    assert set(module.NODE_CLASS_MAPPINGS) == {"GridImagePool", "PoolProfile"}
+    assert set(module.NODE_CLASS_MAPPINGS) == {"GridImagePool", "PoolProfile", "GridImagePoolAll"}
     assert module.NODE_CLASS_MAPPINGS["GridImagePool"] is GridImagePool
     assert sys.modules["pool_profiles"] is pool_profiles
     assert sys.path == before

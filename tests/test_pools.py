@@ -121,7 +121,7 @@ def test_blob_key_checks_both_parts():
 
 @pytest.mark.parametrize(
     ("active", "index", "expected"),
-    [(1, -1, 1), (1, 0, 0), (1, 2, 2), (1, 99, 2), (1, -7, 1), (9, -1, 2), ("x", -1, 0)],
+    [(1, -1, 1), (1, 0, 0), (1, 2, 2), (1, 99, 0), (1, 4, 1), (1, -7, 1), (9, -1, 2), ("x", -1, 0)],
 )
 def test_resolve_index(active, index, expected):
     m = {"active": active, "slots": [{}, {}, {}]}
@@ -171,8 +171,10 @@ def test_add_image(store):
     assert store.exists(f"{P}/thumbs/{slot['image']}.webp")
     view = pools.pool_view(store, P)
     assert view["count"] == 1 and view["active"] == 0
+    assert len(slot["id"]) == 32  # a stable identity (slot_pick), kept by every change
     assert view["slots"][0] == {
         "index": 0,
+        "id": slot["id"],
         "image": slot["image"],
         "mask": None,
         "label": "first",
@@ -502,7 +504,7 @@ def test_change_token(store):
     t0 = pools.change_token(store, P, -1)
     assert pools.change_token(store, P, -1) == t0
     assert pools.change_token(store, P, 1) == t0  # slot 1 is the active one
-    assert pools.change_token(store, P, 5) == t0  # clamped to slot 1
+    assert pools.change_token(store, P, 5) == t0  # wraps around to slot 1
     assert pools.change_token(store, P, 0) != t0
     pools.set_label(store, P, 1, "x")
     t1 = pools.change_token(store, P, -1)

@@ -15,7 +15,7 @@ import {
   toaster,
 } from "./comfy/compat.js";
 import {
-  POOL,
+  POOL_TYPES,
   PROFILE,
   hasForeignGrid,
   installPasteHandler,
@@ -141,8 +141,8 @@ function setup() {
     },
     beforeRegisterNodeDef(nodeType, nodeData) {
       // Lifecycle only (configure/connect/remove); the menu uses getNodeMenuItems.
-      if (nodeData?.name === POOL) {
-        hideInputsInDef(nodeData, ["pool_id"]);
+      if (POOL_TYPES.has(nodeData?.name)) {
+        hideInputsInDef(nodeData, ["pool_id", "pin"]);
         patchPoolType(nodeType);
       }
       if (nodeData?.name === PROFILE) {
@@ -155,7 +155,7 @@ function setup() {
       // earlier pack may already have given the node its widgets.
       if (node.__poolProfilesPool || node.__poolProfilesProfile) return;
       const type = node.comfyClass || node.type;
-      if (type === POOL && !hasForeignGrid(node)) setupPoolNode(node, host);
+      if (POOL_TYPES.has(type) && !hasForeignGrid(node)) setupPoolNode(node, host);
       if (type === PROFILE && !hasForeignBar(node)) setupProfileNode(node, host);
     },
     getNodeMenuItems(node) {

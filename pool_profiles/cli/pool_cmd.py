@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from .. import pools
+from .. import pools, tags
 from ..errors import PoolProfilesError, TooLargeError, ValidationError
 from ..ids import check_id, clean_label
 from ..imaging import ImageLimits
@@ -44,6 +44,20 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     q = _action(psub, "list", "list a pool's slots", "", run_list)
     q.add_argument("target", nargs="*", metavar="PROFILE", help="profile id or name")
+    q.add_argument(
+        "--tag",
+        action="append",
+        default=[],
+        metavar="TAG",
+        help="only slots with this tag (repeat: all of them)",
+    )
+    q.add_argument(
+        "--any-tag",
+        action="append",
+        default=[],
+        metavar="TAG",
+        help="only slots with at least one of these tags (repeatable)",
+    )
 
     q = _action(psub, "add", "add image files to a pool", "IMAGE...", run_add)
     q.add_argument("target", nargs="+", metavar="[PROFILE] IMAGE")
@@ -115,7 +129,8 @@ def _print_view(args: argparse.Namespace, view: dict[str, Any]) -> int:
     if args.json:
         print_json(view)
         return 0
-    print(f"pool {view['pool_id']}: {view['count']} image(s), active {view['active']}")
+    shown = f"{view['matching']} of " if "matching" in view else ""
+    print(f"pool {view['pool_id']}: {shown}{view['count']} image(s), active {view['active']}")
     for slot in view["slots"]:
         mark = "*" if slot["index"] == view["active"] else " "
         mask = " [mask]" if slot.get("has_mask") else ""
@@ -125,9 +140,15 @@ def _print_view(args: argparse.Namespace, view: dict[str, Any]) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    wanted = tags.filter_of(args.tag, args.any_tag)  # bad filter: fails before any read
     store = open_store_from_args(args, write=False)
     pool_id, _ = _target(args, store, 0)
-    return _print_view(args, pools.pool_view(store, pool_id))
+    view = pools.pool_view(store, pool_id)
+    if not wanted.empty:
+        keep = set(wanted.select(view["slots"]))
+        view["slots"] = [s for s in view["slots"] if s["index"] in keep]
+        view["matching"] = len(view["slots"])  # of view["count"]
+    return _print_view(args, view)
 
 
 # -- changing ----------------------------------------------------------------------

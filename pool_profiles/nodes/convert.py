@@ -9,8 +9,9 @@ import torch
 from PIL import Image, ImageOps
 
 from .. import imaging
-from ..errors import TooLargeError
-from ..imaging import mask_layer
+from ..decode_budget import BUDGET, BYTES_PER_PIXEL
+from ..errors import PoolProfilesError, TooLargeError
+from ..imaging import ImageLimits, mask_layer
 
 _16BIT = ("I", "I;16", "I;16B", "I;16L", "I;16N")
 
@@ -29,39 +30,73 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
     return img
 
 
-def to_rgb_array(img: Image.Image) -> np.ndarray:
-    """An HxWx3 float32 array in 0..1. Alpha is dropped (colours kept, as ComfyUI's
-    LoadImage does); 16/32-bit grey is scaled from 0..65535; palette images expand."""
+def to_rgb_array(img: Image.Image, out: np.ndarray | None = None) -> np.ndarray:
+    """An HxWx3 float32 array in 0..1 (written into `out` when given). Alpha is dropped
+    (colours kept, as ComfyUI's LoadImage does); 16/32-bit grey is scaled from
+    0..65535; palette images expand."""
     if img.mode in _16BIT:
         arr = np.asarray(img, dtype=np.float32)
         arr = np.clip(arr / 65535.0, 0.0, 1.0)
-        return np.repeat(arr[..., None], 3, axis=2)
+        return _into(np.repeat(arr[..., None], 3, axis=2), out)
     if img.mode == "F":
         arr = np.asarray(img, dtype=np.float32)
         arr = np.clip(arr if arr.size == 0 or arr.max() <= 1.0 else arr / 255.0, 0.0, 1.0)
-        return np.repeat(arr[..., None], 3, axis=2)
+        return _into(np.repeat(arr[..., None], 3, axis=2), out)
     if img.mode == "P" and "transparency" in img.info:
         img = img.convert("RGBA")  # Pillow warns when going straight to RGB
     if img.mode != "RGB":
         img = img.convert("RGB")
-    return _unit_float(np.asarray(img))
+    return _unit_float(np.asarray(img), out)
 
 
-def _unit_float(arr: np.ndarray) -> np.ndarray:
-    """uint8 -> float32 / 255 in one pass into one new array: the same float32 division
-    as `arr.astype(np.float32) / 255.0` (bit for bit), without a second full-size
-    array (16 MP: 192 MB less to allocate and fault in)."""
-    out = np.empty(arr.shape, dtype=np.float32)
+def _into(arr: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+    if out is None:
+        return arr
+    out[...] = arr
+    return out
+
+
+def _unit_float(arr: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """uint8 -> float32 / 255 in one pass into one new array (or `out`): the same
+    float32 division as `arr.astype(np.float32) / 255.0` (bit for bit), without a
+    second full-size array (16 MP: 192 MB less to allocate and fault in)."""
+    if out is None:
+        out = np.empty(arr.shape, dtype=np.float32)
     np.divide(arr, np.float32(255.0), out=out, dtype=np.float32)
     return out
 
 
+def _budget() -> int:
+    try:
+        return ImageLimits.from_env().budget_bytes()
+    except PoolProfilesError:  # a bad setting is reported where limits are read
+        return ImageLimits().budget_bytes()
+
+
 def decode_image(data: bytes, max_pixels: int) -> torch.Tensor:
     with _open(data, max_pixels) as img:
-        # In place: the image is ours, and without an orientation tag the copy that
-        # exif_transpose would make (16 MP: 64 MB) is not made.
-        ImageOps.exif_transpose(img, in_place=True)
-        arr = to_rgb_array(img)
+        # Inside the process-wide decode budget (uploads, imports and the list node's
+        # parallel decodes share it): Pillow's pixels plus the float32 copy.
+        cost = img.width * img.height * (BYTES_PER_PIXEL + 12)
+        with BUDGET.hold(cost, _budget()):
+            # In place: the image is ours, and without an orientation tag the copy that
+            # exif_transpose would make (16 MP: 64 MB) is not made.
+            ImageOps.exif_transpose(img, in_place=True)
+            arr = to_rgb_array(img)
+    return torch.from_numpy(np.ascontiguousarray(arr))[None, ...]
+
+
+def decode_image_into(data: bytes, max_pixels: int, out: np.ndarray) -> torch.Tensor | None:
+    """decode_image written straight into `out` (an H x W x 3 float32 slice of a batch)
+    when the image has that size: None. Another size: the tensor decode_image gives."""
+    with _open(data, max_pixels) as img:
+        cost = img.width * img.height * (BYTES_PER_PIXEL + 12)
+        with BUDGET.hold(cost, _budget()):
+            ImageOps.exif_transpose(img, in_place=True)
+            if img.size == (out.shape[1], out.shape[0]):
+                to_rgb_array(img, out)
+                return None
+            arr = to_rgb_array(img)
     return torch.from_numpy(np.ascontiguousarray(arr))[None, ...]
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from .. import pools
+from .. import pools, slot_pick
 from ..errors import TooLargeError
 from ..ids import check_id
 from ..imaging import ImageLimits
@@ -31,17 +31,62 @@ NODE = "Image Pool (Grid)"
 _NOT_CONNECTED: Any = object()
 
 
-def effective_pool(pool_id: Any, profile: Any) -> str:
-    """`profile or pool_id`, checked: the pool this node reads."""
+def effective_pool(pool_id: Any, profile: Any, node: str = NODE) -> str:
+    """The pool this node reads, the rule the grid follows too (web/comfy/pool_node.js
+    effectivePoolId): a profile id when one comes in; no profile (input not connected,
+    or a Pool Profile with "(no profile)" picked, which outputs "") -> its own pool_id."""
     if isinstance(profile, str) and profile.strip():
         return check_id(profile.strip(), "profile id")
     if not isinstance(pool_id, str) or not pool_id.strip():
         raise runtime.PoolNodeError(
-            f"{NODE}: the node has no pool_id (the web UI sets one; in an API workflow "
+            f"{node}: the node has no pool_id (the web UI sets one; in an API workflow "
             "give pool_id or connect a Pool Profile)",
             code="bad_id",
         )
     return check_id(pool_id.strip(), "pool_id")
+
+
+def read_pool(node: str, pool_id: Any, profile: Any) -> tuple[Any, str, dict[str, Any]]:
+    """(store, pool id, manifest) for a run. An empty pool read through a profile id
+    that is not in the registry is an error naming it, never a silent empty pool."""
+    pid = effective_pool(pool_id, profile, node)
+    store = runtime.get_store()
+    recent = RUN_TRUSTS_CHECK_SECONDS if uses_cache(store) else 0.0
+    with runtime.storage_step(node, store, f"reading pool {pid!r}"):
+        # No request after this queue's IS_CHANGED on a remote store; else one small
+        # one (a stat, a conditional GET) while the manifest is unchanged.
+        manifest = pools.current_manifest(store, pid, checked_within=recent)
+    if not manifest.get("slots") and isinstance(profile, str) and profile.strip():
+        from .pool_profile import require_profile  # (imports this module)
+
+        require_profile(node, pid)
+    return store, pid, manifest
+
+
+def tracking_token(pool_id: Any, profile: Any, index: Any, pin: Any = None) -> str | float:
+    """IS_CHANGED of a pool-reading node: what it outputs changes -> the token does."""
+    try:
+        if profile is None:
+            # Linked profile: its value is unknown here. The Pool Profile node's own
+            # IS_CHANGED tracks that pool's manifest, and ComfyUI folds it into this
+            # node's cache key; with "(no profile)" picked this node reads its own
+            # pool, tracked here (one small request).
+            own = pool_id.strip() if isinstance(pool_id, str) else ""
+            if not own:
+                return f"linked:{index}:{pin or ''}"
+            store = runtime.get_store()
+            own = check_id(own, "pool_id")
+            try:
+                token = slot_pick.change_token(store, own, int(index), pin)
+            except slot_pick.PinnedSlotGone:  # a pin into the profile's pool, not ours
+                token = slot_pick.change_token(store, own, int(index))
+            return f"linked:{own}:{token}"
+        pid = effective_pool(pool_id, None if profile is _NOT_CONNECTED else profile)
+        store = runtime.get_store()
+        return f"{pid}:{slot_pick.change_token(store, pid, int(index), pin)}"
+    except Exception as exc:  # run() reports it properly; never cache a failure
+        log.debug("pool-profiles: IS_CHANGED failed: %s", exc)
+        return float("nan")  # NaN never equals itself: ComfyUI re-runs the node
 
 
 def _tensor_key(store: Any, pid: str, name: str, decode: Any, args: tuple) -> Any:
@@ -97,33 +142,48 @@ class GridImagePool:
     RETURN_NAMES = ("image", "mask", "index", "count", "label")
     DESCRIPTION = (
         "An image out of a curated pool, with its painted mask and label. index -1 uses "
-        "the active slot; 0.. picks a slot (clamped). An empty pool gives a 1x1 black "
-        "image, a zero mask, index -1 and count 0."
+        "the active slot (the one active when the UI queued the run); 0.. picks a slot "
+        "and wraps around past the end, so control_after_generate increment walks the "
+        "pool one slot per Run. An empty pool gives a 1x1 black image, a zero mask, "
+        "index -1 and count 0."
     )
 
     @classmethod
     def INPUT_TYPES(cls) -> dict[str, Any]:
         return {
             "required": {
-                "index": ("INT", {"default": -1, "min": -1, "max": 1_000_000, "step": 1}),
+                "index": (
+                    "INT",
+                    {
+                        "default": -1,
+                        "min": -1,
+                        "max": 1_000_000,
+                        "step": 1,
+                        # fixed / increment / decrement / randomize; the web extension
+                        # starts new nodes at "fixed".
+                        "control_after_generate": True,
+                    },
+                ),
                 # Per-node UUID, minted and hidden by the web extension.
                 "pool_id": ("STRING", {"default": "", "multiline": False}),
             },
-            "optional": {"profile": ("POOL_PROFILE",)},
+            "optional": {
+                "profile": ("POOL_PROFILE",),
+                # The slot active when the UI queued (slot_pick); hidden, written at
+                # queue time by the web extension. Empty: the active slot at run time.
+                "pin": ("STRING", {"default": "", "multiline": False}),
+            },
         }
 
     def run(
-        self, index: int = -1, pool_id: str = "", profile: str | None = None
+        self, index: int = -1, pool_id: str = "", profile: str | None = None, pin: str = ""
     ) -> tuple[torch.Tensor, torch.Tensor, int, int, str]:
-        pid = effective_pool(pool_id, profile)
-        store = runtime.get_store()
-        recent = RUN_TRUSTS_CHECK_SECONDS if uses_cache(store) else 0.0
-        with runtime.storage_step(NODE, store, f"reading pool {pid!r}"):
-            # No request after this queue's IS_CHANGED on a remote store; else one small
-            # one (a stat, a conditional GET) while the manifest is unchanged.
-            manifest = pools.current_manifest(store, pid, checked_within=recent)
+        store, pid, manifest = read_pool(NODE, pool_id, profile)
         slots = manifest.get("slots") or []
-        idx = pools.resolve_index(manifest, int(index))
+        try:
+            idx = slot_pick.pick(manifest, int(index), pin, pool=pid)
+        except slot_pick.PinnedSlotGone as exc:
+            raise runtime.PoolNodeError(f"{NODE}: {exc.message}", code=exc.code) from None
         if idx is None or not slots:
             image, mask = convert.empty_outputs()
             return (image, mask, -1, 0, "")
@@ -152,17 +212,11 @@ class GridImagePool:
 
     @classmethod
     def IS_CHANGED(
-        cls, index: int = -1, pool_id: str = "", profile: Any = _NOT_CONNECTED, **_: Any
+        cls,
+        index: int = -1,
+        pool_id: str = "",
+        profile: Any = _NOT_CONNECTED,
+        pin: str = "",
+        **_: Any,
     ) -> str | float:
-        if profile is None:
-            # Linked profile: its value is unknown here. The Pool Profile node's own
-            # IS_CHANGED tracks that pool's manifest, and ComfyUI folds it into this
-            # node's cache key, so a constant is enough (and stays cheap).
-            return f"linked:{index}"
-        try:
-            pid = effective_pool(pool_id, None if profile is _NOT_CONNECTED else profile)
-            store = runtime.get_store()
-            return f"{pid}:{pools.change_token(store, pid, int(index))}"
-        except Exception as exc:  # run() reports it properly; never cache a failure
-            log.debug("pool-profiles: IS_CHANGED failed: %s", exc)
-            return float("nan")  # NaN never equals itself: ComfyUI re-runs the node
+        return tracking_token(pool_id, profile, index, pin)

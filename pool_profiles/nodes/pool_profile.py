@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 from .. import registry
+from ..errors import NotFoundError
 from ..ids import check_id
 from ..manifest import stamped_manifest
 from . import runtime
@@ -15,17 +16,19 @@ from . import runtime
 log = logging.getLogger("pool_profiles.nodes")
 
 NODE = "Pool Profile"
-DEFAULT_PROFILE = "default"
+#: What the node outputs with no profile picked: the pool nodes then read their own pool.
+NO_PROFILE = ""
 
 
 def resolve_profile_id(profile: Any, profile_id: Any) -> str:
     """profile_id when set; else the id of the profile NAMED `profile` (API workflows
-    pick by name); both empty -> "default" (as the earlier pack did)."""
+    pick by name); both empty -> NO_PROFILE (connected pool nodes use their own pool,
+    the pool their grid shows)."""
     if isinstance(profile_id, str) and profile_id.strip():
         return check_id(profile_id.strip(), "profile_id")
     name = profile.strip() if isinstance(profile, str) else ""
     if not name:
-        return DEFAULT_PROFILE
+        return NO_PROFILE
     store = runtime.get_store()
     with runtime.storage_step(NODE, store, f"looking up profile {name!r}"):
         entry = registry.find_by_name(store, name)
@@ -40,12 +43,32 @@ def resolve_profile_id(profile: Any, profile_id: Any) -> str:
     return check_id(entry["id"], "profile id")
 
 
+def require_profile(node: str, pid: str, name: Any = "") -> None:
+    """A profile id that is not (or no longer) in the registry is an error naming it,
+    never a silent empty pool (deleted elsewhere, or a stale saved workflow)."""
+    store = runtime.get_store()
+    with runtime.storage_step(node, store, f"looking up profile {pid!r}"):
+        try:
+            registry.get_profile(store, pid)
+        except NotFoundError:
+            named = f" ({name.strip()!r})" if isinstance(name, str) and name.strip() else ""
+            raise runtime.PoolNodeError(
+                f"{node}: profile {pid!r}{named} no longer exists in the {store.backend} "
+                f"store {store.url} (deleted elsewhere?); pick another profile or "
+                '"(no profile)"',
+                code="not_found",
+            ) from None
+
+
 class PoolProfile:
     CATEGORY = "Pool Profiles"
     FUNCTION = "run"
     RETURN_TYPES = ("POOL_PROFILE",)
     RETURN_NAMES = ("profile",)
-    DESCRIPTION = "A named pool profile; connect it to Image Pool (Grid) nodes' profile input."
+    DESCRIPTION = (
+        "A named pool profile; connect it to the profile input of Image Pool nodes. With "
+        "no profile picked they read their own pool (the one their grid shows)."
+    )
 
     @classmethod
     def INPUT_TYPES(cls) -> dict[str, Any]:
@@ -59,7 +82,10 @@ class PoolProfile:
         }
 
     def run(self, profile: str = "", profile_id: str = "") -> tuple[str]:
-        return (resolve_profile_id(profile, profile_id),)
+        pid = resolve_profile_id(profile, profile_id)
+        if pid != NO_PROFILE and isinstance(profile_id, str) and profile_id.strip():
+            require_profile(NODE, pid, profile)  # (found by name: it exists)
+        return (pid,)
 
     @classmethod
     def IS_CHANGED(cls, profile: str = "", profile_id: str = "", **_: Any) -> str | float:
@@ -69,6 +95,8 @@ class PoolProfile:
         # while unchanged), and the connected pool nodes' runs then trust that check.
         try:
             pid = resolve_profile_id(profile, profile_id)
+            if pid == NO_PROFILE:
+                return "none"  # the pool nodes' own IS_CHANGED track their own pools
             store = runtime.get_store()
             stamp, manifest = stamped_manifest(store, pid)
             if stamp is None:  # no manifest (yet): what the pool nodes would be shown

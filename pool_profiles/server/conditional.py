@@ -18,6 +18,7 @@ from aiohttp import web
 from .. import pools, registry
 from ..errors import NotFoundError
 from ..manifest import stamped_manifest
+from ..slot_pick import slot_key
 from ..store import Store
 
 
@@ -65,19 +66,21 @@ _slot_json_memo: dict[tuple[Any, ...], str] = {}
 
 def _slot_json(s: dict[str, Any]) -> str:
     """One slot of pools.view_of after its "index", encoded as encode_body would (the
-    same bytes): '"image":...,"has_mask":...}'."""
+    same bytes): '"id":...,"image":...,"has_mask":...}'."""
     image, mask, label, added = s.get("image"), s.get("mask"), s.get("label", ""), s.get("added", 0)
+    raw_id = s.get("id")
     kind = type(added)
     if not (
         type(image) is str
         and type(label) is str
         and (mask is None or type(mask) is str)
+        and (raw_id is None or type(raw_id) is str)
         and (kind is int or (kind is float and math.isfinite(added)))
     ):
-        view = {"image": image, "mask": mask, "label": label, "added": added}
+        view = {"id": slot_key(s), "image": image, "mask": mask, "label": label, "added": added}
         return encode_body({**view, "has_mask": bool(mask)}).decode("ascii")[1:]
     # The type is in the key (1 == 1.0 == True); -0.0 == 0.0 is not memoised.
-    key = (image, mask, label, kind, added)
+    key = (raw_id, image, mask, label, kind, added)
     found = _slot_json_memo.get(key)
     if found is not None:
         return found
@@ -85,7 +88,7 @@ def _slot_json(s: dict[str, Any]) -> str:
     mask_json = "null" if mask is None else _str_json(mask)
     has = "true" if mask else "false"
     text = (
-        f'"image":{_str_json(image)},"mask":{mask_json},'
+        f'"id":{_str_json(slot_key(s))},"image":{_str_json(image)},"mask":{mask_json},'
         f'"label":{_str_json(label)},"added":{added!r},"has_mask":{has}}}'
     )
     if not (kind is float and added == 0.0):

@@ -184,6 +184,8 @@ def test_keyboard_only(page, served):
     page.keyboard.press("Tab")
     expect(g.get_by_role("button", name="History")).to_be_focused()
     page.keyboard.press("Tab")
+    expect(g.get_by_role("searchbox", name="Filter by tag")).to_be_focused()
+    page.keyboard.press("Tab")
     expect(g.get_by_role("button", name="Select slot 0: image 0")).to_be_focused()
     page.keyboard.press("Tab")
     expect(g.get_by_role("button", name="Delete slot 0: image 0")).to_be_focused()

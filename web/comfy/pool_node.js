@@ -1,7 +1,9 @@
 // The Image Pool (Grid) node in ComfyUI: the shared grid component as a DOM widget,
 // a hidden per-node pool_id, the pool of a connected profile, paste/drop into the pool,
 // copy-paste giving the copy its own filled pool, and the MaskEditor per slot.
+import { pinFor } from "../lib/pin.js";
 import { createPoolGrid, imageFilesOf } from "../lib/pool_grid.js";
+import { withControlValue } from "../lib/widget_values.js";
 import {
   addDomWidget,
   claimUndoKey,
@@ -16,7 +18,11 @@ import {
 import { editMask } from "./mask.js";
 
 export const POOL = "GridImagePool";
+export const POOL_ALL = "GridImagePoolAll";
+// Node types that read a pool (own pool_id or a connected profile) and show its grid.
+export const POOL_TYPES = new Set([POOL, POOL_ALL]);
 export const PROFILE = "PoolProfile";
+const CONTROL = "control_after_generate";
 const GRID_WIDGET = "pool_grid";
 const DEFAULT_SIZE = [440, 480];
 
@@ -28,8 +34,9 @@ export function hasForeignGrid(node) {
   return !!node._gridWidget || !!node.widgets?.some((w) => w.name === "grid");
 }
 
-// The pool a run of this node uses: the connected profile's id, else pool_id (the
-// node's `profile or pool_id`).
+// The pool a run of this node uses (the rule of pool_profiles/nodes/grid_image_pool.py
+// effective_pool): the connected profile's id; with nothing connected, or "(no
+// profile)" picked (profile_id ""), the node's own pool_id.
 export function effectivePoolId(node) {
   const src = upstreamNode(node, "profile");
   const profileId = src?.type === PROFILE ? widget(src, "profile_id")?.value : "";
@@ -43,6 +50,8 @@ export function setupPoolNode(node, host) {
   if (idWidget && (!idWidget.value || idWidget.value === "default")) {
     setWidgetValue(node, idWidget, newId());
   }
+
+  setupIndexAndPin(node);
 
   const ui = {};
   const grid = createPoolGrid({
@@ -107,6 +116,29 @@ export function setupPoolNode(node, host) {
   };
   ui.grid = grid;
   ui.addFiles = (files) => grid.addFiles(files);
+  // Image Pool (All): its grid filters by the node's own `tags`, so it shows the slots
+  // a run outputs.
+  const tagsWidget = node.type === POOL_ALL || node.comfyClass === POOL_ALL ? widget(node, "tags") : null;
+  ui.syncTags = () => tagsWidget && grid.setFilter(String(tagsWidget.value || ""));
+  if (tagsWidget) {
+    const original = tagsWidget.callback;
+    tagsWidget.callback = function () {
+      const r = original?.apply(this, arguments);
+      ui.syncTags();
+      return r;
+    };
+    ui.syncTags();
+  }
+  // What the prompt's hidden `pin` gets when this node is queued (see setupIndexAndPin).
+  ui.pin = () =>
+    upstreamNode(node, "index")
+      ? ""
+      : pinFor({
+          index: widget(node, "index")?.value,
+          view: grid.getView(),
+          shownPoolId: grid.getPoolId(),
+          runPoolId: effectivePoolId(node),
+        });
 
   // Copy-paste / clone: a pool of our own, filled server-side with the source's slots.
   async function becomeCopyOf(sourceId) {
@@ -133,6 +165,7 @@ export function setupPoolNode(node, host) {
       else if (kind === "clone") becomeCopyOf(source);
       else if (idWidget && !idWidget.value) setWidgetValue(node, idWidget, newId());
       ui.sync();
+      ui.syncTags();
     });
   };
   ui.added = () => {
@@ -169,6 +202,20 @@ export function setupPoolNode(node, host) {
   return ui;
 }
 
+// `index` gets ComfyUI's control_after_generate (fixed / increment / decrement /
+// randomize); a new node starts at "fixed" (a loaded one keeps its saved mode). The
+// hidden `pin` is written at queue time only: with index -1 it carries the slot active
+// *then*, so picking, reordering or adding slots before the run changes nothing for it.
+function setupIndexAndPin(node) {
+  const control = widget(node, CONTROL);
+  if (control && node.__ppEarly?.configured === undefined) control.value = "fixed";
+  const pinWidget = widget(node, "pin");
+  if (!pinWidget) return;
+  hideWidget(node, pinWidget);
+  pinWidget.value = "";
+  pinWidget.serializeValue = () => poolUi(node)?.pin?.() || "";
+}
+
 // Lifecycle hooks on the node type (they must be in place before the first
 // configure()); each hands over to the node's UI, or remembers for its setup.
 export function patchPoolType(nodeType) {
@@ -185,9 +232,13 @@ export function patchPoolType(nodeType) {
   // configure() itself, not onConfigure: litegraph rewrites a pasted node's id -1 to
   // its new id before onConfigure sees the info.
   const configure = proto.configure;
-  proto.configure = function (info) {
+  proto.configure = function (info, ...rest) {
     const kind = copyKindOf(info);
-    const r = configure.apply(this, arguments);
+    // Workflows saved before `index` had its control widget: see widget_values.js.
+    const at = this.widgets?.findIndex((w) => w.name === CONTROL) ?? -1;
+    const values = withControlValue(info?.widgets_values, at);
+    if (values !== info?.widgets_values) info = { ...info, widgets_values: values };
+    const r = configure.call(this, info, ...rest);
     const ui = poolUi(this);
     if (ui) ui.configured(kind);
     else (this.__ppEarly ??= {}).configured = kind;

@@ -3,7 +3,7 @@
 // a profile pushes its id to every connected pool node at once.
 import { createProfileBar } from "../lib/profile_bar.js";
 import { addDomWidget, downstreamNodes, hideWidget, setWidgetValue, widget } from "./compat.js";
-import { POOL, poolUi } from "./pool_node.js";
+import { POOL_TYPES, poolUi } from "./pool_node.js";
 
 const BAR_WIDGET = "profile_bar";
 
@@ -17,7 +17,7 @@ export function hasForeignBar(node) {
 }
 
 function connectedPools(node) {
-  return downstreamNodes(node).filter((n) => n.type === POOL && poolUi(n));
+  return downstreamNodes(node).filter((n) => POOL_TYPES.has(n.type) && poolUi(n));
 }
 
 // Seeding an empty profile from a connected pool node's own pool is an explicit
@@ -64,6 +64,12 @@ export function setupProfileNode(node, host) {
     t,
     selectedId: idW?.value || null,
     onSelect: (profile) => {
+      const before = idW?.value || "";
+      if (!profile && before && !bar.getProfiles?.().some((p) => p.id === before)) {
+        // Deleted elsewhere: say so, as a run queued before this would fail naming it.
+        const name = nameW?.value ? `“${nameW.value}”` : before;
+        notify("info", `Profile ${name} was deleted elsewhere: connected pools now use their own pool.`);
+      }
       setWidgetValue(node, nameW, profile ? profile.name : "");
       setWidgetValue(node, idW, profile ? profile.id : "");
       push();

@@ -7,6 +7,7 @@ import { createGridHistory, isUndoKey } from "./grid_history.js";
 import { GRID_CSS } from "./grid_style.js";
 import { createStoreNotice } from "./store_notice.js";
 import { tEn } from "./strings.js";
+import { createTagFilter } from "./tag_filter.js";
 import { createUploadQueue } from "./upload_queue.js";
 
 const INTERNAL_TYPE = "application/x-pool-slot";
@@ -61,6 +62,7 @@ export function createPoolGrid({
   });
   const uploadBtn = el("button", { type: "button", class: "ppg-upload", text: t("upload") });
   const count = el("span", { class: "ppg-count", role: "status" });
+  const filter = createTagFilter({ onChange: () => render() });
   const list = el("ul", { class: "ppg-cells", "aria-label": t("imagesInPool") });
   const empty = el("p", { class: "ppg-empty", text: t("noPool") });
   // Undo after each change, Ctrl+Z, the History panel (grid_history.js).
@@ -87,7 +89,10 @@ export function createPoolGrid({
   const element = el(
     "div",
     { class: "ppg", tabindex: "0", role: "region", "aria-label": t("imagePool") },
-    el("div", { class: "ppg-bar" }, uploadBtn, hist.historyButton, fileInput, hist.strip, count),
+    el("div", { class: "ppg-bar" }, uploadBtn, hist.historyButton, fileInput, count),
+    // The filter, and beside it the Undo offer: a row that is always there, so neither
+    // an offer nor upload progress ever moves the thumbnails.
+    el("div", { class: "ppg-bar ppg-tools" }, filter.element, hist.strip),
     storeNotice ? createStoreNotice(api) : null,
     queue.element,
     hist.panel,
@@ -189,6 +194,18 @@ export function createPoolGrid({
     }
     const thumbUrl = (name) => api.thumbUrl(currentId, name);
     all.forEach((slot, i) => updateCell(cells[i], slot, { active: slot.index === view.active, thumbUrl }));
+    applyFilter(all);
+  }
+
+  // Only the slots whose tags match the filter box show (tag_filter.js).
+  function applyFilter(all) {
+    let shown = 0;
+    all.forEach((slot, i) => {
+      const keep = !filter.active() || filter.matches(slot);
+      cells[i].item.hidden = !keep;
+      shown += keep ? 1 : 0;
+    });
+    filter.setCounts(shown, all.length);
   }
 
   function orderMoving(from, to) {
@@ -329,6 +346,7 @@ export function createPoolGrid({
       return refresh({ force: true });
     },
     getPoolId: () => currentId,
+    setFilter: (text) => filter.setText(text),
     refresh,
     addFiles,
     getView: () => view,
