@@ -90,12 +90,12 @@ def gated_decodes(monkeypatch):
         state = BUDGET.state()
         return state.running + state.waiting + finished[0]
 
-    def slow_decode(img):
+    def slow_decode(img, *args):
         # Every upload has reached the budget (running or queued) before any decodes;
         # then give the others a moment to run alongside, where the budget lets them.
         wait_until(lambda: started() >= gate["peers"], 5)
         wait_until(lambda: BUDGET.state().running >= gate["peers"] - finished[0], 0.3)
-        real(img)
+        real(img, *args)
         finished[0] += 1
 
     monkeypatch.setattr(imaging, "_decode", slow_decode)
@@ -133,9 +133,9 @@ def count_decodes(monkeypatch) -> list[str]:
     real = imaging._decode
     seen: list[str] = []
 
-    def counting(img):
+    def counting(img, *args):
         seen.append(img.format)
-        real(img)
+        real(img, *args)
 
     monkeypatch.setattr(imaging, "_decode", counting)
     return seen
@@ -191,7 +191,8 @@ def test_an_import_with_an_image_that_does_not_decode_leaves_nothing(tmp_path):
     assert names[-1] in str(caught.value)
     assert [e["name"] for e in registry.list_profiles(store)] == ["Kept"]
     kept = registry.list_profiles(store)[0]["id"]
-    assert {k.split("/")[0] for k in store.walk("")} <= {kept, "profiles.json"}
+    # the failed import leaves nothing: only the kept profile, the registry and its history
+    assert {k.split("/")[0] for k in store.walk("")} <= {kept, "profiles.json", "profiles.history"}
 
 
 def mask_png(side=SIDE) -> bytes:
