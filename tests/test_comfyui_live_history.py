@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
-from comfyui_live_support import png, queue_and_wait, saved_image
+from comfyui_live_support import live_only, png, queue_and_wait, saved_image
 from PIL import Image
 from test_comfyui_live_ui import (  # noqa: F401  (fixtures, used by name)
     assert_quiet,
@@ -20,6 +20,8 @@ from test_comfyui_live_ui import (  # noqa: F401  (fixtures, used by name)
     slots,
     ui,
 )
+
+pytestmark = live_only
 
 
 def test_delete_a_slot_then_undo_in_the_grid_and_in_a_run(ui, comfy):  # noqa: F811

@@ -77,12 +77,24 @@ def test_a_profile_deleted_elsewhere_is_an_error_naming_it(node_store):
     before = sorted(node_store.listdir(own), key=lambda e: e.name)
     with pytest.raises(runtime.PoolNodeError, match=rf"profile '{entry['id']}' \('Gone soon'\)"):
         PoolProfile().run(profile="Gone soon", profile_id=entry["id"])
-    # An API prompt that hands the id straight to the pool node: the same one line
-    # (as in a queue, its IS_CHANGED checks the pool first).
+    # An API prompt that hands the id straight to the pool node (as in a queue, its
+    # IS_CHANGED checks the pool first): the deleted profile's pool is kept by history
+    # for "Recently deleted", and read; with history off it is gone, and the same one
+    # line names it.
+    GridImagePool.IS_CHANGED(index=-1, pool_id=own, profile=entry["id"])
+    assert run(pool_id=own, profile=entry["id"])[2] == "in profile"
+    assert sorted(node_store.listdir(own), key=lambda e: e.name) == before
+
+
+def test_a_profile_deleted_with_history_off_is_an_error_naming_it(node_store, monkeypatch):
+    monkeypatch.setenv("POOL_PROFILES_HISTORY_VERSIONS", "0")
+    own = new_pool(node_store, ["own"])
+    entry = registry.create_profile(node_store, "Gone at once")
+    pools.add_image(node_store, entry["id"], png(1), label="in profile")
+    registry.delete_profile(node_store, entry["id"])
     GridImagePool.IS_CHANGED(index=-1, pool_id=own, profile=entry["id"])
     with pytest.raises(runtime.PoolNodeError, match=rf"profile '{entry['id']}' no longer exists"):
         run(pool_id=own, profile=entry["id"])
-    assert sorted(node_store.listdir(own), key=lambda e: e.name) == before
 
 
 def test_an_empty_profile_is_an_empty_pool_not_an_error(node_store):

@@ -72,10 +72,15 @@ def test_cli_round_trip(cli, tmp_path):
     assert sorted(p["name"] for p in json.loads(out)) == ["Alpha", "Gamma"]
     rc, out, _ = cli("check", "--json")
     report = json.loads(out)
-    assert rc == 0 and (report["profiles"], report["pools"]) == (2, 2), report
+    # The deleted profile's pool is kept for "Recently deleted" (history), and says so.
+    assert rc == 0 and (report["profiles"], report["pools"]) == (2, 3), report
+    assert any(i["kind"] == "deleted_profile" for i in report["issues"]), report
 
 
-def test_deleted_profile_leaves_nothing_a_listing_returns(seaweed_spec):
+def test_deleted_profile_leaves_nothing_a_listing_returns(seaweed_spec, monkeypatch):
+    # With history off the delete is at once (with history, once its version is pruned,
+    # through the same delete_tree): no emptied folder may stay listed.
+    monkeypatch.setenv("POOL_PROFILES_HISTORY_VERSIONS", "0")
     store = seaweed_spec.open()
     pid = registry.create_profile(store, "Gone soon")["id"]
     buf = io.BytesIO()

@@ -2,6 +2,7 @@
 // each with Restore (its pool comes back as it was). Framework-free, injected notify.
 
 import { el, ensureStyle, messageOf } from "./dom.js";
+import { tEn } from "./strings.js";
 
 const CSS = `
 .ppd { flex: 1 1 100%; border: 1px solid #8886; border-radius: 6px; padding: 4px 6px; }
@@ -13,25 +14,29 @@ const CSS = `
 .ppd time { opacity: 0.7; }
 `;
 
-export function createDeletedProfiles({ api, notify = () => {}, onRestored = null }) {
+export function createDeletedProfiles({ api, notify = () => {}, onRestored = null, t = tEn }) {
   ensureStyle("ppd-style", CSS);
   const status = el("p", { role: "status" });
-  const list = el("ul", { "aria-label": "Deleted profiles" });
-  const element = el("section", { class: "ppd", hidden: true, "aria-label": "Recently deleted profiles" }, status, list);
+  const list = el("ul", { "aria-label": t("deletedProfiles") });
+  const element = el("section", { class: "ppd", hidden: true, "aria-label": t("recentlyDeletedProfiles") }, status, list);
   const button = el("button", {
     type: "button",
-    text: "Recently deleted",
+    text: t("recentlyDeleted"),
     "aria-expanded": "false",
-    title: "Deleted profiles that can still be restored",
+    title: t("recentlyDeletedTip"),
   });
 
   function row(p) {
-    const restore = el("button", { type: "button", text: "Restore", "aria-label": `Restore profile “${p.name}”` });
+    const restore = el("button", {
+      type: "button",
+      text: t("restore"),
+      "aria-label": t("restoreProfileAria", { name: p.name }),
+    });
     restore.addEventListener("click", async () => {
       restore.disabled = true;
       try {
         const entry = await api.restoreProfile(p.id);
-        notify("success", `Restored profile “${entry.name}”.`);
+        notify("success", t("restoredProfile", { name: entry.name }));
         onRestored?.(entry);
       } catch (err) {
         notify("error", messageOf(err));
@@ -43,7 +48,7 @@ export function createDeletedProfiles({ api, notify = () => {}, onRestored = nul
       "li",
       {},
       el("span", { text: p.name, title: p.name }),
-      el("time", { text: `deleted ${when.toLocaleString()}`, datetime: when.toISOString() }),
+      el("time", { text: t("deletedAt", { when: when.toLocaleString() }), datetime: when.toISOString() }),
       restore,
     );
   }
@@ -52,7 +57,7 @@ export function createDeletedProfiles({ api, notify = () => {}, onRestored = nul
     if (element.hidden) return;
     try {
       const { profiles } = await api.deletedProfiles();
-      status.textContent = profiles.length ? "" : "No deleted profiles to restore.";
+      status.textContent = profiles.length ? "" : t("noDeletedProfiles");
       list.replaceChildren(...profiles.map(row));
     } catch (err) {
       status.textContent = messageOf(err);

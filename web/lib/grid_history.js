@@ -5,13 +5,14 @@
 
 import { el, ensureStyle, messageOf } from "./dom.js";
 import { createHistoryPanel } from "./history_panel.js";
+import { tEn } from "./strings.js";
 
 const CSS = `
 .ppu { display: flex; gap: 6px; align-items: center; padding: 3px 6px; border-radius: 4px;
   background: #3a8ee622; flex: 0 0 auto; }
 /* Inside the grid the offer sits in its bar row, which is there anyway: it never moves
    the thumbnails (a user about to click one must not see it jump). */
-.ppg-bar > .ppu { flex: 1 1 0; min-width: 0; padding: 0 6px; }
+.ppg-tools > .ppu { flex: 1 1 0; min-width: 0; padding: 0 6px; }
 .ppu[hidden] { display: none; }
 .ppu span { flex: 1 1 auto; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .ppu button, .ppg-history { font: inherit; cursor: pointer; padding: 1px 8px; border-radius: 4px;
@@ -25,26 +26,35 @@ export function isUndoKey(e) {
   return (e.ctrlKey || e.metaKey) && !e.shiftKey && !e.altKey && (e.key === "z" || e.key === "Z");
 }
 
-export function createGridHistory({ api, notify, confirm, getPoolId, apply, offerUndo = null }) {
+export function createGridHistory({
+  api,
+  notify,
+  confirm,
+  getPoolId,
+  apply,
+  offerUndo = null,
+  t = tEn,
+}) {
   ensureStyle("ppu-style", CSS);
   let shown = null; // {poolId, version, description}: the change whose result the grid shows
   let timer = null;
   let busy = false;
 
   const text = el("span");
-  const undoBtn = el("button", { type: "button", text: "Undo" });
+  const undoBtn = el("button", { type: "button", text: t("undo") });
   const strip = el("div", { class: "ppu", role: "status", hidden: true }, text, undoBtn);
   const historyButton = el("button", {
     type: "button",
     class: "ppg-history",
-    text: "History",
+    text: t("history"),
     "aria-expanded": "false",
-    title: "Kept versions of this pool; restore any of them",
+    title: t("historyTip"),
   });
   const panel = createHistoryPanel({
     api,
     notify,
     confirm,
+    t,
     onRestored: (id, view) => took(id, view, "restore"),
   });
   panel.onClose(() => historyButton.setAttribute("aria-expanded", "false"));
@@ -56,7 +66,7 @@ export function createGridHistory({ api, notify, confirm, getPoolId, apply, offe
 
   function offer(change) {
     text.textContent = `${capital(change.description)}.`;
-    undoBtn.setAttribute("aria-label", `Undo: ${change.description}`);
+    undoBtn.setAttribute("aria-label", t("undoAria", { what: change.description }));
     if (offerUndo) {
       offerUndo(`${capital(change.description)}.`, () => undo());
       return;

@@ -8,6 +8,8 @@ export const GRID_CSS = `
 .ppg.ppg-dragover { box-shadow: inset 0 0 0 2px #3a8ee6; background: #3a8ee614; }
 .ppg-bar { display: flex; gap: 6px; align-items: center; flex-wrap: nowrap; min-height: 24px; }
 .ppg-bar > * { flex: 0 0 auto; }
+.ppg-tools { display: flex; gap: 6px; align-items: center; flex-wrap: nowrap; min-height: 24px; }
+.ppg-tools > * { flex: 0 0 auto; }
 .ppg-tools > .ppg-filter-box { flex: 0 1 auto; min-width: 0; }
 .ppg-bar .ppg-count { opacity: 0.75; margin-left: auto; }
 .ppg-notice { margin: 0; padding: 4px 8px; border-left: 3px solid #c90;

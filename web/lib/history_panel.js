@@ -3,6 +3,7 @@
 // confirm. No ComfyUI import; nothing runs on import.
 
 import { el, ensureStyle, messageOf } from "./dom.js";
+import { tEn } from "./strings.js";
 
 const CSS = `
 .pph { border: 1px solid #8886; border-radius: 6px; padding: 4px 6px; max-height: 40%;
@@ -28,20 +29,21 @@ function when(seconds) {
 export function createHistoryPanel({
   api,
   notify = () => {},
-  confirm = (m) => window.confirm(m),
+  confirm = (q) => window.confirm(q?.message ?? q),
   onRestored = null,
+  t = tEn,
 }) {
   ensureStyle("pph-style", CSS);
   let poolId = null;
   let loading = 0;
 
-  const list = el("ol", { "aria-label": "Kept versions" });
+  const list = el("ol", { "aria-label": t("keptVersions") });
   const status = el("p", { class: "pph-status", role: "status" });
-  const closeBtn = el("button", { type: "button", text: "Close", "aria-label": "Close history" });
+  const closeBtn = el("button", { type: "button", text: t("close"), "aria-label": t("closeHistory") });
   const element = el(
     "section",
-    { class: "pph", hidden: true, "aria-label": "Pool history" },
-    el("div", { class: "pph-head" }, el("h3", { text: "History" }), closeBtn),
+    { class: "pph", hidden: true, "aria-label": t("poolHistory") },
+    el("div", { class: "pph-head" }, el("h3", { text: t("history") }), closeBtn),
     status,
     list,
   );
@@ -51,16 +53,16 @@ export function createHistoryPanel({
     const count = version.count === null || version.count === undefined ? "" : ` · ${version.count} image${version.count === 1 ? "" : "s"}`;
     const restore = el("button", {
       type: "button",
-      text: "Restore this version",
-      "aria-label": `Restore the version before: ${what}`,
-      title: `Make the pool as it was before “${what}”${count}`,
+      text: t("restoreVersion"),
+      "aria-label": t("restoreVersionAria", { what }),
+      title: t("restoreVersionTip", { what }) + count,
     });
     restore.addEventListener("click", () => restoreVersion(version));
     return el(
       "li",
       {},
       el("time", { text: when(version.time), datetime: new Date(version.time * 1000).toISOString() }),
-      el("span", { class: "pph-what", text: `before: ${what}${count}`, title: what }),
+      el("span", { class: "pph-what", text: t("versionBefore", { what }) + count, title: what }),
       restore,
     );
   }
@@ -74,8 +76,8 @@ export function createHistoryPanel({
       if (mine !== loading || id !== poolId) return;
       const versions = out.versions || [];
       status.textContent = versions.length
-        ? `${versions.length} kept version${versions.length === 1 ? "" : "s"} (up to ${out.max_versions})`
-        : "No history yet: changes to this pool will be listed here.";
+        ? t("keptCount", { count: versions.length, max: out.max_versions })
+        : t("noHistory");
       list.replaceChildren(...versions.map(row));
     } catch (err) {
       if (mine === loading) status.textContent = messageOf(err);
@@ -84,12 +86,16 @@ export function createHistoryPanel({
 
   async function restoreVersion(version) {
     const id = poolId;
-    if (!id || !confirm(`Make this pool as it was before “${version.description}”? The current state stays in history.`)) {
-      return;
-    }
+    if (!id) return;
+    // The host's dialog answers a Promise (ComfyUI's, the page's own): wait for it.
+    const ok = await confirm({
+      title: t("restoreVersionTitle"),
+      message: t("restoreVersionConfirm", { what: version.description }),
+    });
+    if (!ok || id !== poolId) return;
     try {
       const view = await api.restoreVersion(id, version.version);
-      notify("success", `Restored the version before “${version.description}”.`);
+      notify("success", t("restoredVersion", { what: version.description }));
       onRestored?.(id, view);
     } catch (err) {
       notify("error", messageOf(err));

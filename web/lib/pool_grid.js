@@ -62,7 +62,7 @@ export function createPoolGrid({
   });
   const uploadBtn = el("button", { type: "button", class: "ppg-upload", text: t("upload") });
   const count = el("span", { class: "ppg-count", role: "status" });
-  const filter = createTagFilter({ onChange: () => render() });
+  const filter = createTagFilter({ onChange: () => render(), t });
   const list = el("ul", { class: "ppg-cells", "aria-label": t("imagesInPool") });
   const empty = el("p", { class: "ppg-empty", text: t("noPool") });
   // Undo after each change, Ctrl+Z, the History panel (grid_history.js).
@@ -71,6 +71,7 @@ export function createPoolGrid({
     notify,
     confirm,
     offerUndo,
+    t,
     getPoolId: () => currentId,
     apply: (id, v) => {
       if (id !== currentId) return;
@@ -92,7 +93,7 @@ export function createPoolGrid({
     el("div", { class: "ppg-bar" }, uploadBtn, hist.historyButton, fileInput, count),
     // The filter, and beside it the Undo offer: a row that is always there, so neither
     // an offer nor upload progress ever moves the thumbnails.
-    el("div", { class: "ppg-bar ppg-tools" }, filter.element, hist.strip),
+    el("div", { class: "ppg-tools" }, filter.element, hist.strip),
     storeNotice ? createStoreNotice(api) : null,
     queue.element,
     hist.panel,

@@ -246,6 +246,7 @@ export function createProfileBar({
   const deleted = createDeletedProfiles({
     api,
     notify,
+    t,
     onRestored: (p) => act(async () => p, () => pick(p.id)),
   });
 

@@ -3,11 +3,9 @@
 // on import; the grid mounts it.
 
 import { el, ensureStyle } from "./dom.js";
+import { tEn } from "./strings.js";
 import { parseFilter } from "./tags.js";
 
-const TITLE =
-  "Tags are a label's comma-separated parts. front, red: both · front | side: either · " +
-  "-blurry: not · fro*: starts with";
 const CSS = `
 .ppg-filter-box { display: inline-flex; gap: 4px; align-items: center; }
 .ppg-filter { font: inherit; width: 11em; min-width: 5em; flex: 0 1 auto; padding: 2px 6px; border-radius: 4px;
@@ -17,15 +15,16 @@ const CSS = `
 .ppg-cell[hidden] { display: none; }
 `;
 
-export function createTagFilter({ onChange = () => {} } = {}) {
+export function createTagFilter({ onChange = () => {}, t = tEn } = {}) {
+  const tip = t("filterTip");
   ensureStyle("ppg-filter-style", CSS);
   let matcher = parseFilter("");
   const input = el("input", {
     type: "search",
     class: "ppg-filter",
-    placeholder: "filter tags…",
-    "aria-label": "Filter by tag",
-    title: TITLE,
+    placeholder: t("filterPlaceholder"),
+    "aria-label": t("filterByTag"),
+    title: tip,
     spellcheck: "false",
     maxlength: "500",
   });
@@ -37,7 +36,7 @@ export function createTagFilter({ onChange = () => {} } = {}) {
       matcher = parseFilter(input.value);
       input.removeAttribute("aria-invalid");
       input.setCustomValidity("");
-      input.title = TITLE;
+      input.title = tip;
     } catch (err) {
       input.setAttribute("aria-invalid", "true");
       input.setCustomValidity(err.message);
@@ -56,7 +55,7 @@ export function createTagFilter({ onChange = () => {} } = {}) {
     matches: (slot) => matcher(slot?.label || ""),
     // "3 of 120" while a filter is on; empty otherwise.
     setCounts(shown, total) {
-      status.textContent = matcher.empty ? "" : `${shown} of ${total}`;
+      status.textContent = matcher.empty ? "" : t("filterCount", { shown, total });
     },
     setText(text) {
       input.value = text || "";
