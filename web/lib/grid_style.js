@@ -54,4 +54,6 @@ export const GRID_CSS = `
 .ppg > .ppu-list { position: absolute; left: 6px; right: 6px; bottom: 6px; z-index: 2;
   max-height: 40%; overflow-y: auto; padding: 4px; border-radius: 6px;
   background: var(--comfy-menu-bg, Canvas); box-shadow: 0 2px 8px #0006; }
+/* Nothing in flight (rows gone or hidden): no empty box over the labels. */
+.ppg > .ppu-list:not(:has(> li:not([hidden]))) { display: none; }
 `;
