@@ -53,10 +53,13 @@ def test_upload_select_label_reorder_delete(page, served):
     name = unique("Uploads")
     page.get_by_role("button", name="Create", exact=True).click()
     page.answer(name)
-    expect(page.get_by_role("combobox", name="Profile")).to_have_value(
-        registry.find_by_name(served.store(), name)["id"]
-    )
-    prof = registry.find_by_name(served.store(), name)
+    for _ in range(100):  # the answer's create reaches the store a moment later
+        prof = registry.find_by_name(served.store(), name)
+        if prof:
+            break
+        page.wait_for_timeout(50)
+    assert prof, f"profile {name!r} was not created"
+    expect(page.get_by_role("combobox", name="Profile")).to_have_value(prof["id"])
     g = grid(page)
     expect(g.get_by_text("No images yet")).to_be_visible()  # says how to add images
 
