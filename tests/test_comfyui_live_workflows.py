@@ -203,7 +203,8 @@ def test_a_workflow_saved_before_the_control_loads_intact(ui):
 @pytest.fixture(autouse=True)
 def _no_leftover_dialogs(ui):
     yield
-    assert ui.answers == [], f"dialogs that never came: {ui.answers}"
+    left = ui.js("() => window.__answers || []")
+    assert left == [], f"dialogs that never came: {left}"
 
 
 def test_list_node_grid_filters_by_its_tags_and_the_batch_runs(ui, comfy):
