@@ -218,7 +218,9 @@ def test_missing_dependency_is_reported(monkeypatch, module, package, url):
     import importlib
 
     mod = importlib.import_module(f"pool_profiles.backends.{module}")
-    monkeypatch.setattr(mod.importlib.util, "find_spec", lambda name: None)
+    from pool_profiles.backends import base
+
+    monkeypatch.setattr(base.importlib.util, "find_spec", lambda name: None)
     hint = mod.backend.missing_dependency()
     assert f"[{module}]" in hint and package in hint
     with pytest.raises(ConfigError, match="pip install"):

@@ -131,9 +131,9 @@ def test_cli_unreachable_s3_is_one_line_without_secrets():
 
 
 def test_missing_s3fs_is_reported(monkeypatch):
-    from pool_profiles.backends import s3
+    from pool_profiles.backends import base, s3
 
-    monkeypatch.setattr(s3.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(base.importlib.util, "find_spec", lambda name: None)
     assert "s3" in s3.backend.missing_dependency()
     with pytest.raises(ConfigError, match="pip install"):
         s3.backend.open("s3://b", {})

@@ -5,7 +5,6 @@ updates use the blob's ETag: a replace carries `If-Match: <ETag read>`, a create
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,10 +13,6 @@ from ..secrets import public_url, scrub
 from ..store import Capabilities, Store, Support, Versioned
 from .base import Backend
 from .endpoint import is_custom, probe_endpoint
-
-EXTRA_HINT = (
-    "install the 'azure' extra: pip install 'comfyui-pool-profiles[azure]' (or pip install adlfs)"
-)
 
 #: Copy Blob requests in flight at once.
 COPY_CONCURRENCY = 10
@@ -214,14 +209,11 @@ class AzureBackend(Backend):
         server_side_copy=Support.NATIVE,
         consistent_listing=Support.NATIVE,
     )
-
-    def missing_dependency(self) -> str | None:
-        return None if importlib.util.find_spec("adlfs") else EXTRA_HINT
+    requires = ("adlfs", "adlfs", "azure")
+    label = "Azure storage"
 
     def open(self, url: str, options: Mapping[str, Any]) -> Store:
-        missing = self.missing_dependency()
-        if missing:
-            raise ConfigError(f"Azure storage needs adlfs: {missing}")
+        self.require_dependency()
         from adlfs import AzureBlobFileSystem
 
         scheme = url.split("://", 1)[0]

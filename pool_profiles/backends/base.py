@@ -4,6 +4,7 @@ and its value is an object with this interface (usually a `Backend` instance).""
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,9 +19,31 @@ class Backend:
     #: What `open` will promise (listed before any store is opened).
     capabilities: Capabilities
 
+    #: The module an optional dependency provides, its distribution and this pack's
+    #: extra that installs it (e.g. "s3fs", "s3fs", "s3"); None: nothing optional.
+    requires: tuple[str, str, str] | None = None
+    #: How messages name the storage ("S3 storage needs s3fs: ...").
+    label: str = "this storage"
+
     def missing_dependency(self) -> str | None:
         """A sentence saying what to install when an optional dependency is absent."""
-        return None
+        if self.requires is None:
+            return None
+        module, dist, extra = self.requires
+        if importlib.util.find_spec(module):
+            return None
+        return (
+            f"install the '{extra}' extra: pip install 'comfyui-pool-profiles[{extra}]' "
+            f"(or pip install {dist})"
+        )
+
+    def require_dependency(self) -> None:
+        """ConfigError naming what to install when the optional dependency is absent."""
+        from ..errors import ConfigError
+
+        missing = self.missing_dependency()
+        if missing:
+            raise ConfigError(f"{self.label} needs {self.requires[1]}: {missing}")  # type: ignore[index]
 
     def open(self, url: str, options: Mapping[str, Any]) -> Store:  # pragma: no cover
         raise NotImplementedError

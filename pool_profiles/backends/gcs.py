@@ -9,7 +9,6 @@ fake-gcs-server emulator the tests use ignores them on `uploadType=media`."""
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -19,10 +18,6 @@ from ..secrets import public_url, scrub
 from ..store import Capabilities, Store, Support, Versioned
 from .base import Backend
 from .endpoint import is_custom, probe_endpoint
-
-EXTRA_HINT = (
-    "install the 'gcs' extra: pip install 'comfyui-pool-profiles[gcs]' (or pip install gcsfs)"
-)
 
 #: Rewrite (server-side copy) requests in flight at once.
 COPY_CONCURRENCY = 10
@@ -186,14 +181,11 @@ class GcsBackend(Backend):
         server_side_copy=Support.NATIVE,
         consistent_listing=Support.NATIVE,
     )
-
-    def missing_dependency(self) -> str | None:
-        return None if importlib.util.find_spec("gcsfs") else EXTRA_HINT
+    requires = ("gcsfs", "gcsfs", "gcs")
+    label = "GCS storage"
 
     def open(self, url: str, options: Mapping[str, Any]) -> Store:
-        missing = self.missing_dependency()
-        if missing:
-            raise ConfigError(f"GCS storage needs gcsfs: {missing}")
+        self.require_dependency()
         # The JSON-API filesystem, not gcsfs's default experimental one: that one asks a
         # gRPC control API for every bucket's layout (a minute's wait on an emulator), and
         # the writes here go through the JSON API anyway.

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import socket
 from collections.abc import Mapping
 from typing import Any
@@ -15,8 +14,6 @@ from ..errors import ConfigError, StorageError, VersionConflict
 from ..secrets import public_url, scrub
 from ..store import Capabilities, Store, Support, Versioned
 from .base import Backend
-
-EXTRA_HINT = "install the 's3' extra: pip install 'comfyui-pool-profiles[s3]' (or pip install s3fs)"
 
 _CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
 _MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
@@ -290,14 +287,11 @@ class S3Backend(Backend):
         server_side_copy=Support.NATIVE,
         consistent_listing=Support.NATIVE,
     )
-
-    def missing_dependency(self) -> str | None:
-        return None if importlib.util.find_spec("s3fs") else EXTRA_HINT
+    requires = ("s3fs", "s3fs", "s3")
+    label = "S3 storage"
 
     def open(self, url: str, options: Mapping[str, Any]) -> Store:
-        missing = self.missing_dependency()
-        if missing:
-            raise ConfigError(f"S3 storage needs s3fs: {missing}")
+        self.require_dependency()
         import s3fs
 
         root = url.split("://", 1)[1].strip("/")

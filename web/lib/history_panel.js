@@ -2,6 +2,7 @@
 // (the state just before that change). Framework-free; the host injects notify and
 // confirm. No ComfyUI import; nothing runs on import.
 
+import { createPageDialogs } from "./page_dialog.js";
 import { el, ensureStyle, messageOf } from "./dom.js";
 import { tEn } from "./strings.js";
 
@@ -29,11 +30,12 @@ function when(seconds) {
 export function createHistoryPanel({
   api,
   notify = () => {},
-  confirm = (q) => window.confirm(q?.message ?? q),
+  confirm = null, // default: the page's own modal dialog (page_dialog.js)
   onRestored = null,
   t = tEn,
 }) {
   ensureStyle("pph-style", CSS);
+  confirm ??= createPageDialogs({ t }).confirm;
   let poolId = null;
   let loading = 0;
 

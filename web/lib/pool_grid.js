@@ -1,6 +1,7 @@
 // The pool grid: a framework-free component mounted by the ComfyUI node and by the
 // standalone page alike. See WEB_CONTRACT.md for the interface.
 
+import { createPageDialogs } from "./page_dialog.js";
 import { el, ensureStyle, messageOf, onceNotifier } from "./dom.js";
 import { createCell, slotName, updateCell } from "./grid_cell.js";
 import { createGridHistory, isUndoKey } from "./grid_history.js";
@@ -32,7 +33,7 @@ export function createPoolGrid({
   notify = () => {},
   // confirm({title, message, destructive}) -> boolean or Promise<boolean> (the host's
   // dialog); confirmDelete() says whether a slot's ✕ asks first (a host setting).
-  confirm = (q) => window.confirm(q?.message ?? q),
+  confirm = null, // default: the page's own modal dialog (page_dialog.js)
   confirmDelete = () => true,
   t = tEn,
   onOpenMask = null,
@@ -42,6 +43,7 @@ export function createPoolGrid({
   claimUndoKey = null, // (keydown event) => void: keep the host's own undo off this Ctrl+Z
 }) {
   ensureStyle("ppg-style", GRID_CSS);
+  confirm ??= createPageDialogs({ t }).confirm;
   const errors = onceNotifier(notify);
   let currentId = poolId;
   let view = null;

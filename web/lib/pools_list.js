@@ -4,6 +4,7 @@
 // node of the workflow uses. Framework-free; the ComfyUI sidebar tab and the
 // standalone page mount it. Nothing happens on import.
 
+import { createPageDialogs } from "./page_dialog.js";
 import { el, ensureStyle, messageOf, onceNotifier } from "./dom.js";
 import { createPoolGrid } from "./pool_grid.js";
 import { formatBytes, tEn } from "./strings.js";
@@ -53,7 +54,7 @@ export function poolTitle(entry, t = tEn) {
 export function createPoolsList({
   api,
   notify = () => {},
-  confirm = (q) => window.confirm(q?.message ?? q),
+  confirm = null, // default: the page's own modal dialog (page_dialog.js)
   t = tEn,
   // (poolId) -> [node names] using it in the open workflow, or null when unknown.
   usedBy = () => null,
@@ -61,6 +62,7 @@ export function createPoolsList({
   gridOptions = {},
 }) {
   ensureStyle("ppl-style", CSS);
+  confirm ??= createPageDialogs({ t }).confirm;
   const errors = onceNotifier(notify);
   let entries = [];
   let openId = null;

@@ -3,6 +3,7 @@
 // Import. Framework-free; mounted by the ComfyUI node and the standalone page.
 
 import { createDeletedProfiles } from "./deleted_profiles.js";
+import { createPageDialogs } from "./page_dialog.js";
 import { el, ensureStyle, messageOf, onceNotifier } from "./dom.js";
 import { tEn } from "./strings.js";
 
@@ -48,17 +49,18 @@ export function createProfileBar({
   notify = () => {},
   // Questions come from the host (ComfyUI's dialogs, the page's own): ask({title,
   // message, value}) -> Promise<string|null>; confirm({title, message, destructive})
-  // -> Promise<boolean>. The browser's boxes only when a host gives none.
-  confirm = (q) => window.confirm(q?.message ?? q),
+  // -> Promise<boolean>. Without them: the page's own modal dialog (page_dialog.js).
+  confirm = null,
   ask = null,
-  prompt = (m, d) => window.prompt(m, d),
   t = tEn,
   selectedId = null,
   onSelect = null,
   noneLabel = null,
 }) {
   noneLabel ??= t("noProfile");
-  const askText = ask || ((q) => prompt(q.message, q.value));
+  const dialogs = ask && confirm ? null : createPageDialogs({ t });
+  const askText = ask || dialogs.ask;
+  confirm ??= dialogs.confirm;
   ensureStyle("ppb-style", CSS);
   const errors = onceNotifier(notify);
   let profiles = [];
