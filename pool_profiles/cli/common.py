@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from typing import Any
 
 from .. import registry
@@ -114,3 +115,14 @@ def find_profile(store: Store, ref: str) -> Profile:
 
 def profile_id(store: Store, ref: str) -> str:
     return find_profile(store, ref)["id"]
+
+
+def when(ts: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored time for a table: one that is missing, 0 (the earlier pack wrote none)
+    or out of range (a damaged document) is "unknown", as wide, never a traceback."""
+    try:
+        if isinstance(ts, (int, float)) and not isinstance(ts, bool) and ts > 0:
+            return time.strftime(fmt, time.localtime(float(ts)))
+    except (ValueError, OverflowError, OSError):
+        pass
+    return f"{'unknown':<{len(time.strftime(fmt, time.localtime(0)))}}"

@@ -11,13 +11,12 @@ VERSION is a version id, or its number in `pool history` (1 = the newest)."""
 from __future__ import annotations
 
 import argparse
-import time
 from typing import Any
 
 from .. import history, pools
 from ..errors import NotFoundError, ValidationError
 from ..store import Store
-from .common import open_store_from_args, print_json
+from .common import open_store_from_args, print_json, when
 from .pool_cmd import _action, _print_view, _target
 
 
@@ -53,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _when(ts: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+    return when(ts, "%Y-%m-%d %H:%M:%S")
 
 
 def run_history(args: argparse.Namespace) -> int:

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections.abc import Callable
 from typing import Any
 
 from .. import registry
-from .common import find_profile, open_store_from_args, print_json, profile_id
+from .common import find_profile, open_store_from_args, print_json, profile_id, when
 
 
 def progress_bar(
@@ -44,12 +43,7 @@ def updater(bar: Any) -> Callable[[int, int], None]:
 
 def _when(ts: Any) -> str:
     """A profile's creation time; 0 (the earlier pack wrote none) is not 1970."""
-    try:
-        if isinstance(ts, (int, float)) and not isinstance(ts, bool) and ts > 0:
-            return time.strftime("%Y-%m-%d %H:%M", time.localtime(float(ts)))
-    except (ValueError, OverflowError, OSError):
-        pass
-    return f"{'unknown':<16}"  # as wide as a date, so the names stay aligned
+    return when(ts)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
