@@ -87,9 +87,18 @@ def update_document(
     change: Callable[[D], T],
     default: Callable[[], Any],
     written: Callable[[bytes | None, bytes], None] | None = None,
+    *,
+    in_place: bool = False,
+    copy: Callable[[Any], Any] | None = None,
 ) -> T:
-    """A versioned update (Store.update_json) of the shaped document; `written` as there."""
+    """A versioned update (Store.update_json) of the shaped document; `written` and
+    `copy` as there. `in_place`: `shape` checks and fills the document itself and
+    returns it, so only documents read from their bytes need it (update_json's `fresh`)."""
     try:
+        if in_place:
+            return store.update_json(
+                key, change, default=default, written=written, fresh=shape, copy=copy
+            )
         return store.update_json(
             key, lambda doc: change(shape(doc)), default=default, written=written
         )

@@ -120,6 +120,16 @@ def _normalise(doc: Any) -> Manifest:
     return doc
 
 
+def copy_manifest(doc: Manifest) -> Manifest:
+    """A copy of a checked manifest for a change to mutate (doc_memo.py): its slots one
+    level deep, a tenth of a generic deep copy. Enough because changes replace a
+    slot's values, never mutate one in place (tests' DocMemo.verify would catch one
+    that did: the kept manifest would no longer match its bytes)."""
+    out = dict(doc)
+    out["slots"] = list(map(dict.copy, doc["slots"]))
+    return out
+
+
 def _rebuild(store: Store, pool_id: str, adding: str | None = None) -> Manifest | None:
     """A manifest from the blobs present (labels lost, masks paired by name), or None
     when the pool holds no images."""
@@ -285,6 +295,8 @@ def update_manifest(
                 track.change(change),
                 track.default(default),
                 written=track.written,
+                in_place=True,  # _normalise checks the manifest itself
+                copy=copy_manifest,
             )
     finally:
         # Written (or perhaps written: a failure after the write): the next read asks.

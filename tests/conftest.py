@@ -10,7 +10,11 @@ import uuid
 
 import pytest
 
+from pool_profiles.store.doc_memo import DocMemo
 from pool_profiles.testing.spec import StoreSpec
+
+# Every test checks that no caller mutates a document update_json kept (doc_memo.py).
+DocMemo.verify = True
 
 BACKENDS = ["local", "memory", "s3"]
 BUCKET = "pool-profiles-test"

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import hashlib
 import json
 import logging
 import os
@@ -39,7 +38,7 @@ from ..documents import quarantine_once
 from ..errors import CorruptDataError, PoolProfilesError
 from ..ids import check_id
 from ..store import Store
-from ..store.store import encode_json
+from ..store.store import content_version, encode_json
 
 log = logging.getLogger("pool_profiles.history")
 
@@ -113,8 +112,9 @@ def registry_doc() -> Tracked:
 
 
 def digest(data: bytes) -> str:
-    """What an entry's name says about the document a change wrote."""
-    return hashlib.sha256(data).hexdigest()[:16]
+    """What an entry's name says about the document a change wrote (content_version:
+    the store may have just hashed these very bytes)."""
+    return content_version(data)[:16]
 
 
 @dataclass(frozen=True)

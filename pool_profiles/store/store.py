@@ -14,6 +14,7 @@ import logging
 import random
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, TypeVar
@@ -30,6 +31,7 @@ from ..errors import (
 from ..errors import VersionConflict as VersionConflict
 from ..secrets import scrub
 from .capabilities import Capabilities
+from .doc_memo import DocMemo
 from .keys import check_key, is_hidden
 
 log = logging.getLogger("pool_profiles.store")
@@ -38,6 +40,8 @@ T = TypeVar("T")
 
 #: How often update_json retries a conditional write that lost a race.
 UPDATE_ATTEMPTS = 200
+#: Documents whose last hashed bytes a Store keeps (Store._hash).
+HASHED_DOCUMENTS = 8
 
 
 @dataclass(frozen=True)
@@ -119,8 +123,20 @@ class _ReadStream:
         self.close()
 
 
+_last_hashed: tuple[bytes, str] = (b"", hashlib.sha256(b"").hexdigest())
+
+
 def content_version(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    """The sha256 of `data` (hex). The last one is remembered by identity (the bytes
+    object is held, so its id cannot be reused): a change's new bytes are hashed for
+    their version and again for history's entry name, once."""
+    global _last_hashed
+    last = _last_hashed
+    if last[0] is data:
+        return last[1]
+    version = hashlib.sha256(data).hexdigest()
+    _last_hashed = (data, version)
+    return version
 
 
 def encode_json(doc: Any) -> bytes:
@@ -164,6 +180,11 @@ class Store:
         self.accept_single_writer = False
         #: What the service was found to ignore (one sentence); set by the probe.
         self.cas_problem: str | None = None
+        # Documents update_json wrote, parsed, by version (see doc_memo.py).
+        self._docs = DocMemo()
+        # The last bytes hashed per path, with their content version (see _hash).
+        self._hashed: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
+        self._hashed_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.url}>"
@@ -392,7 +413,23 @@ class Store:
             data = self.fs.cat_file(path)
         except FileNotFoundError:
             return Versioned(None, None)
-        return Versioned(data, content_version(data))
+        return Versioned(data, self._hash(path, data))
+
+    def _hash(self, path: str, data: bytes) -> str:
+        """content_version(data), remembering the last bytes hashed per path: the
+        compare under the lock re-reads the bytes just read, and the next change reads
+        the bytes just written, so most calls compare bytes (memcmp) instead of hashing."""
+        with self._hashed_lock:
+            known = self._hashed.get(path)
+        if known is not None and known[0] == data:
+            return known[1]
+        version = content_version(data)
+        with self._hashed_lock:
+            self._hashed[path] = (data, version)
+            self._hashed.move_to_end(path)
+            while len(self._hashed) > HASHED_DOCUMENTS:
+                self._hashed.popitem(last=False)
+        return version
 
     def read_if_changed(self, key: str, stamp: str | None) -> Versioned | None:
         """None when the object is still at `stamp` (a cheap check: a stat, a conditional
@@ -431,7 +468,7 @@ class Store:
             if self._read_versioned(path).version != version:
                 raise VersionConflict(f"{self._rel(path)} changed since it was read")
             self._write_atomic(path, data)
-        return content_version(data)
+        return self._hash(path, data)
 
     def read_json(self, key: str, default: Callable[[], T] | None = None) -> Any:
         """Parse a JSON document. Missing: `default()` (or FileNotFoundError)."""
@@ -459,27 +496,44 @@ class Store:
         default: Callable[[], Any] = dict,
         attempts: int = UPDATE_ATTEMPTS,
         written: Callable[[bytes | None, bytes], None] | None = None,
+        fresh: Callable[[Any], Any] | None = None,
+        copy: Callable[[Any], Any] | None = None,
     ) -> T:
         """Read → `change(doc)` (mutates the doc in place) → conditional write, retried
         when another writer got there first. Returns what `change` returned. If `change`
         raises, nothing is written. An unparsable document raises CorruptDataError.
         `written(old bytes or None, new bytes)` runs once after the write that won (not
-        when nothing changed): what history keeps of the version it replaced."""
+        when nothing changed): what history keeps of the version it replaced.
+
+        The document written is kept parsed (doc_memo.py), and the next change of `key`
+        at that version starts from a copy of it instead of the bytes: treat what
+        `change` was given as read-only once it returned. `fresh(doc)`, when given, runs
+        on every document that is not such a copy (read from the bytes, or `default()`)
+        before `change`: a shape check that fills defaults in place, which the kept
+        copies passed when they were read. `copy(doc)` makes those copies where a
+        faster way than the generic one (marshal) is known for this kind of document."""
         for attempt in range(attempts):
             cur = self.read_versioned(key)
-            doc = default() if cur.data is None else self.parse_json(key, cur.data)
+            # A copy of what this store wrote at this version, else the bytes parsed.
+            doc = None if cur.data is None else self._docs.take(key, cur.version, cur.data, copy)
+            if doc is None:
+                doc = default() if cur.data is None else self.parse_json(key, cur.data)
+                if fresh is not None:
+                    fresh(doc)
             result = change(doc)
             data = encode_json(doc)
             # Nothing changed: no write, no version bump. Comparing the bytes instead of a
             # deep copy taken before `change`: a document written in another layout
             # (the earlier pack's indent=2) is rewritten once, compactly.
             if cur.data is not None and data == cur.data:
+                self._docs.keep(key, cur.version, doc)
                 return result
             try:
-                self.write_if(key, data, cur.version)
+                version = self.write_if(key, data, cur.version)
             except VersionConflict:
                 time.sleep(random.uniform(0, min(0.2, 0.002 * (2 ** min(attempt, 7)))))
                 continue
+            self._docs.keep(key, version, doc)
             if written is not None:
                 written(cur.data, data)
             return result

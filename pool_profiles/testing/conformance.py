@@ -19,6 +19,7 @@ import json
 import multiprocessing
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -275,6 +276,63 @@ class StoreConformance(HistoryConformance):
         with pytest.raises(ValueError):
             store.update_json("d.json", fail)
         assert store.read_json("d.json") == {"keep": True}
+
+    def test_update_json_reuses_only_what_it_wrote(
+        self, store: Store, store_spec: StoreSpec, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The next change of a document this Store wrote starts from the document it
+        kept (no parse: the version write_if answered is the one the read finds), and
+        never from a stale one: another instance's write, a change that raised, a
+        write that lost a race."""
+        parsed: list[str] = []
+        real_parse = store.parse_json
+
+        def counting(key: str, data: bytes) -> Any:
+            parsed.append(key)
+            return real_parse(key, data)
+
+        monkeypatch.setattr(store, "parse_json", counting)
+        store.update_json("m.json", lambda d: d.setdefault("items", []).append(1))
+        store.update_json("m.json", lambda d: d["items"].append(2))
+        store.update_json("m.json", lambda d: d["items"].append(3))
+        assert parsed == [], "the document it wrote was parsed again"
+        assert store.read_json("m.json") == {"items": [1, 2, 3]}
+        parsed.clear()
+
+        # Another instance (a fresh Store: another ComfyUI) changes it: its bytes count.
+        store_spec.open().update_json("m.json", lambda d: d["items"].append(4))
+        store.update_json("m.json", lambda d: d["items"].append(5))
+        assert parsed == ["m.json"]
+        assert store.read_json("m.json")["items"] == [1, 2, 3, 4, 5]
+
+        # A change that mutates the document and then raises leaves nothing half-done.
+        def fail(doc: dict) -> None:
+            doc["items"].clear()
+            raise ValueError("rejected")
+
+        with pytest.raises(ValueError):
+            store.update_json("m.json", fail)
+        store.update_json("m.json", lambda d: d["items"].append(6))
+        assert store.read_json("m.json")["items"] == [1, 2, 3, 4, 5, 6]
+
+        # A write that loses a race keeps nothing of the losing document.
+        other = store_spec.open()
+        real_write_if = store.write_if
+        raced = []
+
+        def write_after_a_rival(key: str, data: bytes, version: str | None) -> str:
+            if not raced:
+                raced.append(key)
+                other.update_json(key, lambda d: d.update(rival=True))
+            return real_write_if(key, data, version)
+
+        if not store.capabilities.single_writer and store.capabilities.shared:
+            monkeypatch.setattr(store, "write_if", write_after_a_rival)
+            store.update_json("m.json", lambda d: d["items"].append(7))
+            monkeypatch.setattr(store, "write_if", real_write_if)
+            store.update_json("m.json", lambda d: d["items"].append(8))
+            doc = store.read_json("m.json")
+            assert doc == {"items": [1, 2, 3, 4, 5, 6, 7, 8], "rival": True}
 
     def test_corrupt_document_is_kept(self, store: Store) -> None:
         store.write_bytes("c.json", b'{"profiles": [')
