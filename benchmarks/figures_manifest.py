@@ -93,6 +93,17 @@ def run(suite: Suite, tmp: str, slots: int) -> None:
             target=1.2,
             target_text="<= 1.2x JSON floor (answers the change only)",
         )
+        # The same after another instance changed the pool (untimed): this process's
+        # kept manifest (doc_memo.py) is stale, so the change parses the bytes.
+        other = open_store(store.root)
+        suite.compare(
+            f"/active route @ {slots} slots, after another instance's change",
+            lambda: app.post_body("/grid_pool/active", {"pool_id": P, "index": nxt() % 100}),
+            floor,
+            setup=lambda: pools.set_label(other, P, 2, f"theirs {nxt()}"),
+            target=2.0,
+            target_text="<= 2x JSON floor (parses what the other wrote)",
+        )
         # A pool view right after a change (the cost of building and encoding it) and
         # one of an unchanged pool (a new browser opening it: a stat and cached bytes).
         suite.compare(
