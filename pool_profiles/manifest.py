@@ -232,8 +232,10 @@ def stamped_manifest(
             with _cache_lock:
                 _cache.get(store, {}).pop(pool_id, None)
         return None, read_manifest(store, pool_id)  # missing (rebuilt), or a race
-    manifest = parse_document(store, key, cur.data, _normalise)
-    assert manifest is not None
+    # Right after this process changed it: the manifest it wrote, not a parse of it.
+    manifest = store.kept_document(key, cur.data)
+    if manifest is None:
+        manifest = parse_document(store, key, cur.data, _normalise)
     _remember(store, pool_id, cur.version, manifest, now, writes)
     return cur.version, manifest
 

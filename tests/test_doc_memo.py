@@ -132,7 +132,21 @@ def test_copy_manifest_is_independent_slot_by_slot():
 def test_the_memo_is_bounded():
     memo = DocMemo(size=2)
     for i in range(3):
-        memo.keep(f"k{i}", "v", {"n": i})
+        memo.keep(f"k{i}", "v", {"n": i}, b'{"n":%d}' % i)
     assert memo.take("k0", "v") is None
     assert memo.take("k2", "v") == {"n": 2}
     assert memo.take("k2", "other version") is None
+
+
+def test_the_pool_view_right_after_a_change_parses_nothing(store, monkeypatch):
+    """Every grid fetches the view after a change (the change event): the manifest this
+    process just wrote is the view's, bytes compared, not parsed again."""
+    parsed = []
+    real = store.parse_json
+    monkeypatch.setattr(store, "parse_json", lambda k, d: parsed.append(k) or real(k, d))
+    written = pools.set_label(store, P, 2, "fresh")
+    view = pools.current_manifest(store, P)
+    assert parsed == [] and view is written
+    pools.set_label(open_store(store.root), P, 3, "theirs")  # another instance
+    assert pools.current_manifest(store, P)["slots"][3]["label"] == "theirs"
+    assert parsed == [f"{P}/manifest.json"]

@@ -520,13 +520,13 @@ class Store:
                 # SDK's retry of it was refused. Applying the change again would apply
                 # it twice (a second slot removed).
                 result, base, data, doc = refused
-                self._docs.keep(key, cur.version, doc)
+                self._docs.keep(key, cur.version, doc, data)
                 if written is not None:
                     written(base, data)
                 return result
             refused = None
             # A copy of what this store wrote at this version, else the bytes parsed.
-            doc = None if cur.data is None else self._docs.take(key, cur.version, cur.data, copy)
+            doc = None if cur.data is None else self._docs.take(key, cur.version, copy)
             if doc is None:
                 doc = default() if cur.data is None else self.parse_json(key, cur.data)
                 if fresh is not None:
@@ -537,7 +537,7 @@ class Store:
             # deep copy taken before `change`: a document written in another layout
             # (the earlier pack's indent=2) is rewritten once, compactly.
             if cur.data is not None and data == cur.data:
-                self._docs.keep(key, cur.version, doc)
+                self._docs.keep(key, cur.version, doc, cur.data)
                 return result
             try:
                 version = self.write_if(key, data, cur.version)
@@ -545,11 +545,17 @@ class Store:
                 refused = (result, cur.data, data, doc)
                 time.sleep(random.uniform(0, min(0.2, 0.002 * (2 ** min(attempt, 7)))))
                 continue
-            self._docs.keep(key, version, doc)
+            self._docs.keep(key, version, doc, data)
             if written is not None:
                 written(cur.data, data)
             return result
         raise ConflictError(f"{key}: too many concurrent writers, gave up after {attempts} tries")
+
+    def kept_document(self, key: str, data: bytes) -> Any | None:
+        """The document update_json last wrote to `key`, parsed, when `data` (read by
+        any means, e.g. read_if_changed) are its bytes; else None. Shared with this
+        store and its other readers: read it, never mutate it."""
+        return self._docs.parsed(key, data)
 
     def quarantine(self, key: str) -> str:
         """Copy a damaged object aside (`<key>.corrupt-<time>`) and return the new key."""
