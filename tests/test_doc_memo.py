@@ -6,12 +6,11 @@ backend: the conformance suite's test_update_json_reuses_only_what_it_wrote.)"""
 
 from __future__ import annotations
 
-import io
 import json
 import threading
 
 import pytest
-from PIL import Image
+from images import png
 
 from pool_profiles import pools
 from pool_profiles.backends import open_store
@@ -22,12 +21,6 @@ from pool_profiles.store import store as store_mod
 from pool_profiles.store.doc_memo import DocMemo, MemoDiverged
 
 P = "pool1"
-
-
-def png(color=(255, 0, 0)) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (8, 6), color).save(buf, "PNG")
-    return buf.getvalue()
 
 
 @pytest.fixture

@@ -4,19 +4,11 @@ change must count once, never be applied a second time on top of itself."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from PIL import Image
+from images import png
 
 from pool_profiles import history, pools, registry
 from pool_profiles.store import VersionConflict
-
-
-def png(color=(255, 0, 0)) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (8, 6), color).save(buf, "PNG")
-    return buf.getvalue()
 
 
 @pytest.fixture
