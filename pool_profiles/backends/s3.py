@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import uuid
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +21,9 @@ _MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
 _NOT_MODIFIED_CODES = {"304", "NotModified"}
 # CopyObject refuses sources above 5 GB with these; a multipart copy does them.
 _TOO_LARGE_CODES = {"InvalidRequest", "EntityTooLarge"}
+
+#: User metadata naming the conditional write that stored an object (see _landed).
+WRITE_TOKEN = "pool-profiles-write"
 
 #: CopyObject requests in flight at once (botocore's pool holds 10 connections).
 COPY_CONCURRENCY = 10
@@ -110,14 +114,21 @@ class S3Store(Store):
     def _write_if(self, path: str, data: bytes, version: str | None) -> str:
         bucket, key = self._bucket_key(path)
         condition = {"IfMatch": version} if version is not None else {"IfNoneMatch": "*"}
+        # Names this write, so that a refusal of a retry of it can be told apart (below).
+        token = uuid.uuid4().hex
 
         async def put() -> str:
             s3 = await self._client(bucket)
             try:
-                resp = await s3.put_object(Bucket=bucket, Key=key, Body=data, **condition)
+                resp = await s3.put_object(
+                    Bucket=bucket, Key=key, Body=data, Metadata={WRITE_TOKEN: token}, **condition
+                )
             except Exception as exc:
                 code = _error_code(exc)
                 if code in _CONFLICT_CODES:
+                    landed = await self._landed(s3, bucket, key, token)
+                    if landed is not None:
+                        return landed
                     raise VersionConflict(f"{key} changed since it was read") from exc
                 if code in _MISSING_CODES and version is not None:
                     raise VersionConflict(f"{key} was deleted since it was read") from exc
@@ -125,6 +136,19 @@ class S3Store(Store):
             return resp["ETag"]
 
         return self._run(put)
+
+    async def _landed(self, s3: Any, bucket: str, key: str, token: str) -> str | None:
+        """The ETag of this very write when a refusal was of a retry of it: the first
+        try landed and its answer was lost (a dropped connection; the HTTP client
+        retries a PUT on a reused connection by itself). Taken for a conflict, the
+        change would be applied again on top of itself (a second slot removed). One
+        HEAD, on conflicts only. None: someone else's write, a real conflict."""
+        try:
+            head = await s3.head_object(Bucket=bucket, Key=key)
+        except Exception:
+            return None
+        metadata = {k.lower(): v for k, v in (head.get("Metadata") or {}).items()}
+        return str(head["ETag"]) if metadata.get(WRITE_TOKEN) == token else None
 
     def delete_tree(self, prefix: str) -> None:
         super().delete_tree(prefix)

@@ -6,7 +6,8 @@ If-Match / If-None-Match says; two writers then silently lose each other's chang
 The probe uses the very primitives the versioned updates use (`_read_versioned`,
 `_write_if`), so every backend with native compare-and-swap gets it, on one hidden
 object under the store's prefix (hidden names are left out of listings, check and
-copies). At most 4 requests, once per store and endpoint per process; none per write.
+copies). At most 4 of those calls, once per store and endpoint per process (S3 adds
+a HEAD after each refusal: s3.py's _landed); none per write.
 
     1. conditional create of the probe object: created (new) or refused (it exists)
     2. new: a second conditional create must be refused  | existed: read its version

@@ -512,19 +512,8 @@ class Store:
         before `change`: a shape check that fills defaults in place, which the kept
         copies passed when they were read. `copy(doc)` makes those copies where a
         faster way than the generic one (marshal) is known for this kind of document."""
-        refused: tuple[Any, bytes | None, bytes, Any] | None = None
         for attempt in range(attempts):
             cur = self.read_versioned(key)
-            if refused is not None and cur.data == refused[2]:
-                # The "refused" write is there after all: its answer was lost and the
-                # SDK's retry of it was refused. Applying the change again would apply
-                # it twice (a second slot removed).
-                result, base, data, doc = refused
-                self._docs.keep(key, cur.version, doc, data)
-                if written is not None:
-                    written(base, data)
-                return result
-            refused = None
             # A copy of what this store wrote at this version, else the bytes parsed.
             doc = None if cur.data is None else self._docs.take(key, cur.version, copy)
             if doc is None:
@@ -542,7 +531,6 @@ class Store:
             try:
                 version = self.write_if(key, data, cur.version)
             except VersionConflict:
-                refused = (result, cur.data, data, doc)
                 time.sleep(random.uniform(0, min(0.2, 0.002 * (2 ** min(attempt, 7)))))
                 continue
             self._docs.keep(key, version, doc, data)

@@ -2,6 +2,10 @@
 stands for S3-compatible services that accept conditional writes and ignore the
 condition. Put it in front of moto; a store must notice when it opens.
 
+With `strip=False` it keeps the conditions and can lose answers instead
+(`lose_put_answers`): the PUT reaches the service, the client's connection is closed
+without a reply, as a network failure after the write would.
+
 (SeaweedFS verifies request signatures, which cover those headers: use moto.)"""
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ class _Handler(BaseHTTPRequestHandler):
             low = name.lower()
             if low in _HOP or low == "expect":
                 continue
-            if self.command == "PUT" and low in STRIPPED:
+            if self.command == "PUT" and low in STRIPPED and self.server.strip:
                 with self.server.lock:
                     self.server.stripped += 1
                 continue
@@ -41,6 +45,9 @@ class _Handler(BaseHTTPRequestHandler):
             conn.request(self.command, self.path, body=body, headers=headers)
             resp = conn.getresponse()
             data = resp.read()
+            if self.command == "PUT" and self.server.take_lost_answer():
+                self.close_connection = True  # the write happened; its answer is lost
+                return
             self.send_response(resp.status, resp.reason)
             for name, value in resp.getheaders():
                 if name.lower() not in _HOP and name.lower() != "content-length":
@@ -61,20 +68,29 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: str, strip: bool) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         parts = urlsplit(target)
         self.target_host = parts.hostname or "127.0.0.1"
         self.target_port = parts.port or 80
         self.lock = threading.Lock()
+        self.strip = strip
         self.stripped = 0
+        self.lose = 0
+
+    def take_lost_answer(self) -> bool:
+        with self.lock:
+            if self.lose <= 0:
+                return False
+            self.lose -= 1
+            return True
 
 
 class StrippingProxy:
     """`with StrippingProxy(moto_endpoint) as proxy: proxy.endpoint` (127.0.0.1)."""
 
-    def __init__(self, target: str) -> None:
-        self._server = _Server(target)
+    def __init__(self, target: str, *, strip: bool = True) -> None:
+        self._server = _Server(target, strip)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
@@ -85,6 +101,11 @@ class StrippingProxy:
     def stripped(self) -> int:
         """How many conditions were dropped so far."""
         return self._server.stripped
+
+    def lose_put_answers(self, count: int = 1) -> None:
+        """The next `count` PUTs are carried out, and their answers never sent."""
+        with self._server.lock:
+            self._server.lose = count
 
     def start(self) -> StrippingProxy:
         self._thread.start()
