@@ -16,8 +16,8 @@ from pool_profiles import pools
 from pool_profiles.backends import open_store
 from pool_profiles.errors import ValidationError
 from pool_profiles.manifest import copy_manifest
+from pool_profiles.store import content as content_mod
 from pool_profiles.store import encode_json
-from pool_profiles.store import store as store_mod
 from pool_profiles.store.doc_memo import DocMemo, MemoDiverged
 
 P = "pool1"
@@ -99,8 +99,8 @@ def test_a_change_hashes_its_document_once(store, monkeypatch):
     under the lock and just written are compared, so a change hashes only its new bytes."""
     pools.set_label(store, P, 0, "warm")
     hashed = []
-    real = store_mod.content_version
-    monkeypatch.setattr(store_mod, "content_version", lambda d: hashed.append(len(d)) or real(d))
+    real = content_mod.content_version
+    monkeypatch.setattr(content_mod, "content_version", lambda d: hashed.append(len(d)) or real(d))
     pools.set_label(store, P, 1, "one hash")
     assert len(hashed) == 1
     hashed.clear()

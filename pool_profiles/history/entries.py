@@ -38,7 +38,7 @@ from ..documents import quarantine_once
 from ..errors import CorruptDataError, PoolProfilesError
 from ..ids import check_id
 from ..store import Store
-from ..store.store import content_version, encode_json
+from ..store.content import content_version, encode_json
 
 log = logging.getLogger("pool_profiles.history")
 

@@ -18,7 +18,7 @@ from ..blobs import check_blob_name, manifest_key
 from ..documents import BadShape
 from ..errors import ConflictError, NotFoundError, ValidationError, VersionConflict
 from ..store import Store
-from ..store.store import encode_json
+from ..store.content import encode_json
 from .entries import (
     CHANGE,
     RESTORE,

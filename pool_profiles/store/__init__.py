@@ -1,8 +1,9 @@
 """The storage contract: `Store` plus `Capabilities`."""
 
 from .capabilities import Capabilities, Support
+from .content import content_version, encode_json
 from .keys import check_key, join
-from .store import Entry, Store, VersionConflict, Versioned, content_version, encode_json
+from .store import Entry, Store, VersionConflict, Versioned
 
 __all__ = [
     "Capabilities",

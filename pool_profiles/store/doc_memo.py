@@ -43,7 +43,7 @@ class DocMemo:
         with self._lock:
             kept = self._docs.get(key)
         if kept is not None and DocMemo.verify:
-            from .store import encode_json
+            from .content import encode_json
 
             if encode_json(kept[1]) != kept[2]:
                 raise MemoDiverged(f"{key}: a document was changed after it was written")

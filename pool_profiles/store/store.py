@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import hashlib
 import json
 import logging
 import random
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, TypeVar
@@ -31,8 +29,10 @@ from ..errors import (
 from ..errors import VersionConflict as VersionConflict
 from ..secrets import scrub
 from .capabilities import Capabilities
+from .content import ContentHashes, encode_json
 from .doc_memo import DocMemo
 from .keys import check_key, is_hidden
+from .streams import ReadStream, SourceFailed, guard
 
 log = logging.getLogger("pool_profiles.store")
 
@@ -40,8 +40,6 @@ T = TypeVar("T")
 
 #: How often update_json retries a conditional write that lost a race.
 UPDATE_ATTEMPTS = 200
-#: Documents whose last hashed bytes a Store keeps (Store._hash).
-HASHED_DOCUMENTS = 8
 
 
 @dataclass(frozen=True)
@@ -69,80 +67,6 @@ def _mtime(info: dict[str, Any]) -> float | None:
         if isinstance(value, datetime.datetime):
             return value.timestamp()
     return None
-
-
-class _SourceFailed(Exception):
-    def __init__(self, error: BaseException) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-def _guard(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """Tell errors raised by the data source apart from errors of the backend."""
-    it = iter(chunks)
-    while True:
-        try:
-            chunk = next(it)
-        except StopIteration:
-            return
-        except Exception as exc:
-            raise _SourceFailed(exc) from exc
-        yield chunk
-
-
-class _ReadStream:
-    """A backend's read file whose reads report failures the Store's way."""
-
-    def __init__(self, raw: Any, store: Store, key: str) -> None:
-        self._raw = raw
-        self._store = store
-        self._key = key
-
-    def read(self, size: int = -1) -> bytes:
-        with self._store._errors("read", self._key):
-            return self._raw.read(size)
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return False
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):  # closing a broken connection is no news
-            self._raw.close()
-
-    @property
-    def closed(self) -> bool:
-        return bool(getattr(self._raw, "closed", False))
-
-    def __enter__(self) -> _ReadStream:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-_last_hashed: tuple[bytes, str] = (b"", hashlib.sha256(b"").hexdigest())
-
-
-def content_version(data: bytes) -> str:
-    """The sha256 of `data` (hex). The last one is remembered by identity (the bytes
-    object is held, so its id cannot be reused): a change's new bytes are hashed for
-    their version and again for history's entry name, once."""
-    global _last_hashed
-    last = _last_hashed
-    if last[0] is data:
-        return last[1]
-    version = hashlib.sha256(data).hexdigest()
-    _last_hashed = (data, version)
-    return version
-
-
-def encode_json(doc: Any) -> bytes:
-    """How documents are written: compact, so json's C encoder does it (indent=2 runs a
-    pure-Python encoder, ~10x slower on a 10,000-slot manifest); any JSON reader reads it."""
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 class Store:
@@ -182,9 +106,8 @@ class Store:
         self.cas_problem: str | None = None
         # Documents update_json wrote, parsed, by version (see doc_memo.py).
         self._docs = DocMemo()
-        # The last bytes hashed per path, with their content version (see _hash).
-        self._hashed: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
-        self._hashed_lock = threading.Lock()
+        # The last bytes hashed per path, with their content version.
+        self._hashes = ContentHashes()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.url}>"
@@ -205,7 +128,7 @@ class Store:
     def _errors(self, op: str, key: str) -> Iterator[None]:
         try:
             yield
-        except (FileNotFoundError, PoolProfilesError, _SourceFailed):
+        except (FileNotFoundError, PoolProfilesError, SourceFailed):
             raise
         except Exception as exc:  # backend-specific errors become one kind
             raise StorageError(
@@ -248,7 +171,7 @@ class Store:
         path = self.path(key)
         with self._errors("open", key):
             raw = self.fs.open(path, "rb", block_size=block_size)
-        return _ReadStream(raw, self, key)  # type: ignore[return-value]
+        return ReadStream(raw, self, key)  # type: ignore[return-value]
 
     def write_stream(self, key: str, chunks: Iterable[bytes]) -> int:
         """Write an object from chunks without holding it in memory. Atomic for
@@ -256,8 +179,8 @@ class Store:
         path = self.path(key)
         try:
             with self._errors("write", key):
-                return self._write_stream(path, _guard(chunks))
-        except _SourceFailed as failed:
+                return self._write_stream(path, guard(chunks))
+        except SourceFailed as failed:
             raise failed.error from None  # the caller's own error, not a storage failure
 
     def _write_stream(self, path: str, chunks: Iterable[bytes]) -> int:
@@ -416,20 +339,7 @@ class Store:
         return Versioned(data, self._hash(path, data))
 
     def _hash(self, path: str, data: bytes) -> str:
-        """content_version(data), remembering the last bytes hashed per path: the
-        compare under the lock re-reads the bytes just read, and the next change reads
-        the bytes just written, so most calls compare bytes (memcmp) instead of hashing."""
-        with self._hashed_lock:
-            known = self._hashed.get(path)
-        if known is not None and known[0] == data:
-            return known[1]
-        version = content_version(data)
-        with self._hashed_lock:
-            self._hashed[path] = (data, version)
-            self._hashed.move_to_end(path)
-            while len(self._hashed) > HASHED_DOCUMENTS:
-                self._hashed.popitem(last=False)
-        return version
+        return self._hashes.version(path, data)
 
     def read_if_changed(self, key: str, stamp: str | None) -> Versioned | None:
         """None when the object is still at `stamp` (a cheap check: a stat, a conditional
