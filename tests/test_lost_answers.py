@@ -1,8 +1,9 @@
 """A conditional write whose answer is lost on the way back (the connection dropped
-after S3 carried it out): botocore retries it, and the retry is refused, since the
-first try landed. That refusal must not read as a conflict, or update_json would
-apply the change a second time on top of itself. A proxy in front of moto carries
-out the PUT and closes the connection without its answer."""
+after the service carried it out): the client library retries it, and the retry is
+refused, since the first try landed. That refusal must not read as a conflict, or
+update_json would apply the change a second time on top of itself. A proxy in front
+of the service (moto, fake-gcs-server, Azurite) carries out the write and closes the
+connection without its answer."""
 
 from __future__ import annotations
 
@@ -18,20 +19,37 @@ from pool_profiles.testing.moto_server import s3_options
 BUCKET = "pool-profiles-test"
 
 
-@pytest.fixture
-def lossy(moto_endpoint):
+def _options(kind: str, endpoint: str) -> tuple[str, dict]:
+    tag = uuid.uuid4().hex[:12]
+    if kind == "s3":
+        return f"s3://{BUCKET}/{tag}", s3_options(endpoint)
+    if kind == "gcs":
+        from pool_profiles.testing.gcs_server import gcs_options
+
+        return f"gs://{BUCKET}/{tag}", gcs_options(endpoint)
+    from pool_profiles.testing.azurite import azure_options
+
+    return f"az://{BUCKET}/{tag}", azure_options(endpoint)
+
+
+ENDPOINTS = {"s3": "moto_endpoint", "gcs": "gcs_endpoint", "azure": "azurite_endpoint"}
+
+
+@pytest.fixture(params=sorted(ENDPOINTS))
+def lossy(request):
     from pool_profiles.testing.stripping_proxy import StrippingProxy
 
-    with StrippingProxy(moto_endpoint, strip=False) as proxy:
-        store = open_store(f"s3://{BUCKET}/{uuid.uuid4().hex[:12]}", s3_options(proxy.endpoint))
-        yield store, proxy
+    service = request.getfixturevalue(ENDPOINTS[request.param])
+    with StrippingProxy(service, strip=False) as proxy:
+        url, options = _options(request.param, proxy.endpoint)
+        yield open_store(url, options), proxy, options
 
 
 def test_a_removed_slot_whose_answer_was_lost_is_removed_once(lossy):
-    store, proxy = lossy
+    store, proxy, options = lossy
     for i, label in enumerate(["a", "b", "c"]):
         pools.add_image(store, "p", png((i * 60, 0, 0)), label=label)
-    proxy.lose_put_answers(1)
+    proxy.lose_write_answers(1)
     doc = pools.remove_slot(store, "p", 0)
     assert [s["label"] for s in doc["slots"]] == ["b", "c"]
     assert [s["label"] for s in pools.read_manifest(store, "p")["slots"]] == ["b", "c"]
@@ -40,8 +58,8 @@ def test_a_removed_slot_whose_answer_was_lost_is_removed_once(lossy):
 
 
 def test_a_created_profile_whose_answer_was_lost_is_created_once(lossy):
-    store, proxy = lossy
-    proxy.lose_put_answers(1)
+    store, proxy, options = lossy
+    proxy.lose_write_answers(1)
     made = registry.create_profile(store, "Portraits")
     assert [p["id"] for p in registry.list_profiles(store)] == [made["id"]]
 
@@ -49,10 +67,10 @@ def test_a_created_profile_whose_answer_was_lost_is_created_once(lossy):
 def test_a_real_conflict_after_a_retry_is_still_a_conflict(lossy):
     """The lost answer's write was overwritten by someone else before the retry: the
     object does not hold our bytes, so the change is applied again on theirs."""
-    store, proxy = lossy
+    store, proxy, options = lossy
     pools.add_image(store, "p", png(), label="a")
     pools.add_image(store, "p", png((0, 255, 0)), label="b")
-    other = open_store(store.url, s3_options(proxy.endpoint))
+    other = open_store(store.url, options)
     real = store.write_if
     once = []
 

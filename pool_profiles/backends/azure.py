@@ -5,6 +5,7 @@ updates use the blob's ETag: a replace carries `If-Match: <ETag read>`, a create
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,6 +14,10 @@ from ..secrets import public_url, scrub
 from ..store import Capabilities, Store, Support, Versioned
 from .base import Backend
 from .endpoint import is_custom, probe_endpoint
+
+#: Blob metadata naming the conditional write that stored it (see _landed); Azure
+#: metadata names are C# identifiers, hence the underscores.
+WRITE_TOKEN = "pool_profiles_write"
 
 #: Copy Blob requests in flight at once.
 COPY_CONCURRENCY = 10
@@ -124,12 +129,17 @@ class AzureStore(Store):
             }
         )
 
+        token = uuid.uuid4().hex  # names this write (see _landed)
+
         async def put() -> str:
             try:
                 out = await self._blob(path).upload_blob(
-                    data, metadata={"is_directory": "false"}, **condition
+                    data, metadata={"is_directory": "false", WRITE_TOKEN: token}, **condition
                 )
             except (ResourceExistsError, ResourceModifiedError) as exc:
+                landed = await self._landed(path, token)
+                if landed is not None:
+                    return landed
                 raise VersionConflict(f"{blob} changed since it was read") from exc
             except ResourceNotFoundError as exc:
                 if getattr(exc, "error_code", None) == "ContainerNotFound" or version is None:
@@ -138,6 +148,16 @@ class AzureStore(Store):
             return str(out["etag"])
 
         return self._run(put)
+
+    async def _landed(self, path: str, token: str) -> str | None:
+        """The ETag of this very write when the refusal was of azure-core's retry of it
+        (the first try landed, its answer lost): else the change would be applied again
+        on top of itself. One properties request, on refusals only. None: a real conflict."""
+        try:
+            props = await self._blob(path).get_blob_properties()
+        except Exception:
+            return None
+        return str(props.etag) if (props.metadata or {}).get(WRITE_TOKEN) == token else None
 
     def _copy(self, src: str, dst: str) -> None:
         self._copy_objects([(src, dst)], immutable=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,9 +26,15 @@ COPY_CONCURRENCY = 10
 _BOUNDARY = "==pool-profiles-part=="
 
 
-def _multipart(key: str, data: bytes) -> bytes:
+#: Custom metadata naming the conditional write that stored an object (see _landed).
+WRITE_TOKEN = "pool_profiles_write"
+
+
+def _multipart(key: str, data: bytes, token: str) -> bytes:
     """The body of a multipart upload: the object's metadata, then its bytes."""
-    meta = json.dumps({"name": key, "contentType": "application/octet-stream"})
+    meta = json.dumps(
+        {"name": key, "contentType": "application/octet-stream", "metadata": {WRITE_TOKEN: token}}
+    )
     head = (
         f"--{_BOUNDARY}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n{meta}\r\n"
         f"--{_BOUNDARY}\r\nContent-Type: application/octet-stream\r\n\r\n"
@@ -105,6 +112,7 @@ class GcsStore(Store):
 
     def _write_if(self, path: str, data: bytes, version: str | None) -> str:
         bucket, key = self._bucket_key(path)
+        token = uuid.uuid4().hex  # names this write (see _landed)
 
         async def upload() -> str:
             try:
@@ -115,16 +123,31 @@ class GcsStore(Store):
                     uploadType="multipart",
                     ifGenerationMatch=version if version is not None else "0",
                     headers={"Content-Type": f'multipart/related; boundary="{_BOUNDARY}"'},
-                    data=_multipart(key, data),
+                    data=_multipart(key, data, token),
                     json_out=True,
                 )
             except FileExistsError as exc:  # gcsfs's name for 412 Precondition Failed
+                landed = await self._landed(bucket, key, token)
+                if landed is not None:
+                    return landed
                 raise VersionConflict(f"{key} changed since it was read") from exc
             except FileNotFoundError as exc:
                 raise StorageError(f"GCS bucket '{bucket}' does not exist") from exc
             return str(out["generation"])
 
         return self._run(upload)
+
+    async def _landed(self, bucket: str, key: str, token: str) -> str | None:
+        """The generation of this very write when the refusal was of gcsfs's retry of it
+        (the first try landed, its answer lost): else the change would be applied again
+        on top of itself. One metadata GET, on refusals only. None: a real conflict."""
+        try:
+            info = await self.fs._call("GET", "b/{}/o/{}", bucket, key, json_out=True)
+        except Exception:
+            return None
+        if (info.get("metadata") or {}).get(WRITE_TOKEN) != token:
+            return None
+        return str(info["generation"])
 
     def _copy(self, src: str, dst: str) -> None:
         self._copy_objects([(src, dst)], immutable=False)

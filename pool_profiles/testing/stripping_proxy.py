@@ -3,8 +3,9 @@ stands for S3-compatible services that accept conditional writes and ignore the
 condition. Put it in front of moto; a store must notice when it opens.
 
 With `strip=False` it keeps the conditions and can lose answers instead
-(`lose_put_answers`): the PUT reaches the service, the client's connection is closed
-without a reply, as a network failure after the write would.
+(`lose_write_answers`): a PUT or POST reaches the service, and the client's
+connection is closed without its reply, as a network failure after the write would.
+It forwards any HTTP service (moto, fake-gcs-server, Azurite).
 
 (SeaweedFS verifies request signatures, which cover those headers: use moto.)"""
 
@@ -45,7 +46,7 @@ class _Handler(BaseHTTPRequestHandler):
             conn.request(self.command, self.path, body=body, headers=headers)
             resp = conn.getresponse()
             data = resp.read()
-            if self.command == "PUT" and self.server.take_lost_answer():
+            if self.command in ("PUT", "POST") and self.server.take_lost_answer():
                 self.close_connection = True  # the write happened; its answer is lost
                 return
             self.send_response(resp.status, resp.reason)
@@ -102,8 +103,8 @@ class StrippingProxy:
         """How many conditions were dropped so far."""
         return self._server.stripped
 
-    def lose_put_answers(self, count: int = 1) -> None:
-        """The next `count` PUTs are carried out, and their answers never sent."""
+    def lose_write_answers(self, count: int = 1) -> None:
+        """The next `count` PUTs or POSTs are carried out, and their answers never sent."""
         with self._server.lock:
             self._server.lose = count
 
