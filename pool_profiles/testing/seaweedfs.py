@@ -104,6 +104,10 @@ class SeaweedServer:
                 "-s3",
                 f"-s3.port={s3}",
                 f"-s3.config={config}",
+                # Off: their fixed ports (8181, 9101) clash with a second server or
+                # anything else listening there.
+                "-s3.port.iceberg=0",
+                "-s3.port.lance=0",
                 "-ip=127.0.0.1",
                 "-ip.bind=127.0.0.1",
                 f"-master.port={master}",
