@@ -12,7 +12,7 @@ from typing import Any
 from ..errors import ConfigError, StorageError, VersionConflict
 from ..secrets import public_url, scrub
 from ..store import Capabilities, Store, Support, Versioned
-from .base import Backend
+from .base import Backend, copy_each
 from .endpoint import is_custom, probe_endpoint
 
 #: Blob metadata naming the conditional write that stored it (see _landed); Azure
@@ -168,29 +168,20 @@ class AzureStore(Store):
         waited for, so the target is complete when this returns."""
         from azure.core.exceptions import ResourceNotFoundError
 
-        async def copy_all() -> None:
-            gate = asyncio.Semaphore(COPY_CONCURRENCY)
+        async def one(src: str, dst: str) -> None:
+            target = self._blob(dst)
+            try:
+                out = await target.start_copy_from_url(self._blob(src).url)
+            except ResourceNotFoundError as exc:
+                raise FileNotFoundError(src) from exc
+            status = out.get("copy_status")
+            while status == "pending":
+                await asyncio.sleep(COPY_POLL)
+                status = (await target.get_blob_properties()).copy.status
+            if status != "success":
+                raise StorageError(f"copying {self._rel(src)} ended as {status!r}")
 
-            async def one(src: str, dst: str) -> None:
-                async with gate:
-                    target = self._blob(dst)
-                    try:
-                        out = await target.start_copy_from_url(self._blob(src).url)
-                    except ResourceNotFoundError as exc:
-                        raise FileNotFoundError(src) from exc
-                    status = out.get("copy_status")
-                    while status == "pending":
-                        await asyncio.sleep(COPY_POLL)
-                        status = (await target.get_blob_properties()).copy.status
-                    if status != "success":
-                        raise StorageError(f"copying {self._rel(src)} ended as {status!r}")
-
-            results = await asyncio.gather(*(one(s, d) for s, d in pairs), return_exceptions=True)
-            for result in results:
-                if isinstance(result, BaseException):
-                    raise result
-
-        self._run(copy_all)
+        self._run(copy_each, pairs, one, COPY_CONCURRENCY)
 
     def check(self) -> None:
         from azure.core.exceptions import ClientAuthenticationError, ResourceNotFoundError

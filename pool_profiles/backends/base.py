@@ -4,8 +4,9 @@ and its value is an object with this interface (usually a `Backend` instance).""
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from ..store import Capabilities, Store
@@ -47,3 +48,23 @@ class Backend:
 
     def open(self, url: str, options: Mapping[str, Any]) -> Store:  # pragma: no cover
         raise NotImplementedError
+
+
+async def copy_each(
+    pairs: Iterable[tuple[str, str]],
+    one: Callable[[str, str], Awaitable[None]],
+    limit: int,
+) -> None:
+    """`one(src, dst)` for every pair, `limit` at a time (server-side copies of the
+    cloud backends). Every copy ends before this returns, so a caller cleaning up after
+    a failure never races copies still running; then the first failure is raised."""
+    gate = asyncio.Semaphore(limit)
+
+    async def bounded(src: str, dst: str) -> None:
+        async with gate:
+            await one(src, dst)
+
+    results = await asyncio.gather(*(bounded(s, d) for s, d in pairs), return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result

@@ -8,7 +8,6 @@ fake-gcs-server emulator the tests use ignores them on `uploadType=media`."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from collections.abc import Mapping
@@ -17,7 +16,7 @@ from typing import Any
 from ..errors import ConfigError, StorageError, VersionConflict
 from ..secrets import public_url, scrub
 from ..store import Capabilities, Store, Support, Versioned
-from .base import Backend
+from .base import Backend, copy_each
 from .endpoint import is_custom, probe_endpoint
 
 #: Rewrite (server-side copy) requests in flight at once.
@@ -156,20 +155,7 @@ class GcsStore(Store):
         """One rewrite request per object (gcsfs's cp_file: the bytes stay in GCS),
         COPY_CONCURRENCY at a time, no listing first."""
 
-        async def copy_all() -> None:
-            gate = asyncio.Semaphore(COPY_CONCURRENCY)
-
-            async def one(src: str, dst: str) -> None:
-                async with gate:
-                    await self.fs._cp_file(src, dst)
-
-            # Every copy ends before this returns; then the first failure is raised.
-            results = await asyncio.gather(*(one(s, d) for s, d in pairs), return_exceptions=True)
-            for result in results:
-                if isinstance(result, BaseException):
-                    raise result
-
-        self._run(copy_all)
+        self._run(copy_each, pairs, self.fs._cp_file, COPY_CONCURRENCY)
 
     def check(self) -> None:
         bucket, _ = self._bucket_key(self.root)

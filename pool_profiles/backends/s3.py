@@ -3,7 +3,6 @@ If-Match / If-None-Match: *, so several ComfyUI instances can share one bucket."
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import socket
 import uuid
@@ -14,7 +13,7 @@ from urllib.parse import urlsplit
 from ..errors import ConfigError, StorageError, VersionConflict
 from ..secrets import public_url, scrub
 from ..store import Capabilities, Store, Support, Versioned
-from .base import Backend
+from .base import Backend, copy_each
 
 _CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
 _MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
@@ -196,36 +195,25 @@ class S3Store(Store):
         (s3fs's copy asks for the size first), no byte through this host. Objects above
         CopyObject's 5 GB limit go through s3fs's multipart copy."""
 
-        async def copy_all() -> None:
-            gate = asyncio.Semaphore(COPY_CONCURRENCY)
+        async def one(src: str, dst: str) -> None:
+            src_bucket, src_key = self._bucket_key(src)
+            bucket, key = self._bucket_key(dst)
+            s3 = await self._client(bucket)
+            try:
+                await s3.copy_object(
+                    Bucket=bucket,
+                    Key=key,
+                    CopySource={"Bucket": src_bucket, "Key": src_key},
+                )
+            except Exception as exc:
+                code = _error_code(exc)
+                if code in _MISSING_CODES:
+                    raise FileNotFoundError(src) from exc
+                if code not in _TOO_LARGE_CODES:
+                    raise
+                await self.fs._copy(src, dst)
 
-            async def one(src: str, dst: str) -> None:
-                src_bucket, src_key = self._bucket_key(src)
-                bucket, key = self._bucket_key(dst)
-                async with gate:
-                    s3 = await self._client(bucket)
-                    try:
-                        await s3.copy_object(
-                            Bucket=bucket,
-                            Key=key,
-                            CopySource={"Bucket": src_bucket, "Key": src_key},
-                        )
-                    except Exception as exc:
-                        code = _error_code(exc)
-                        if code in _MISSING_CODES:
-                            raise FileNotFoundError(src) from exc
-                        if code not in _TOO_LARGE_CODES:
-                            raise
-                        await self.fs._copy(src, dst)
-
-            # Every copy ends before this returns (a caller cleaning up after a failure
-            # must not race copies still running); then the first failure is raised.
-            results = await asyncio.gather(*(one(s, d) for s, d in pairs), return_exceptions=True)
-            for result in results:
-                if isinstance(result, BaseException):
-                    raise result
-
-        self._run(copy_all)
+        self._run(copy_each, pairs, one, COPY_CONCURRENCY)
 
     def check(self) -> None:
         bucket, _ = self._bucket_key(self.root)
