@@ -126,10 +126,37 @@ def test_the_ui_speaks_simplified_chinese(comfy, browser):
         cp = ComfyPage(context.new_page(), comfy.client, SHOTS)
         cp.name = f"{comfy.frontend}-{comfy.store}-zh"
         cp.open("classic")
-        grid = cp.grid(cp.add_node("GridImagePool", (420, 60)))
+        pool = cp.add_node("GridImagePool", (420, 60))
+        grid = cp.grid(pool)
         expect(grid.get_by_role("button", name="上传")).to_be_visible()
         bar = cp.bar(cp.add_node("PoolProfile", (20, 60)))
         expect(bar.get_by_role("button", name="新建")).to_be_visible()
+        expect(bar.get_by_role("combobox", name="导出格式").locator("option")).to_have_text(
+            ["zip", "数据集"]
+        )
+        # a slot's controls, and the node's menu items
+        cp.drop(grid, Files.of({"a.png": image((200, 10, 10))}))
+        first = grid.get_by_role("button", name=re.compile(r"^选择槽位 0"))
+        expect(first).to_have_count(1, timeout=20_000)
+        expect(first).to_have_attribute("title", re.compile(r"^槽位 0.*单击使用"))
+        delete = grid.get_by_role("button", name=re.compile(r"^删除槽位 0"))
+        expect(delete).to_have_attribute("title", "删除此图像")
+        expect(grid.get_by_role("textbox", name="槽位 0 的标签")).to_have_attribute(
+            "placeholder", "标签…"
+        )
+        menu = cp.js(
+            """(id) => app.extensions.find((e) => e.name === "PoolProfiles.Nodes")
+              .getNodeMenuItems(app.graph.getNodeById(id)).filter(Boolean).map((e) => e.content)""",
+            pool,
+        )
+        assert menu[:3] == ["池：添加图像…", "池：刷新", "池：编辑活动图像的遮罩"], menu
+        # the settings dialog: the pack's category, its settings' names
+        cp.js("() => app.extensionManager.command.execute('Comfy.ShowSettingsDialog')")
+        dialog = cp.page.get_by_role("dialog")
+        dialog.get_by_text("池配置", exact=True).first.click()
+        expect(dialog.get_by_text("缩略图大小（像素）")).to_be_visible()
+        expect(dialog.get_by_text("删除图像前确认")).to_be_visible()
+        cp.page.keyboard.press("Escape")
         assert_quiet(cp)
     finally:
         set_setting(comfy.client, "Comfy.Locale", "en")

@@ -42,7 +42,10 @@ def placeholders(text: str) -> set[str]:
 
 
 def test_english_is_the_components_table():
-    assert load("en", "main.json") == {"poolProfiles": js_table()}
+    main = load("en", "main.json")
+    assert main["poolProfiles"] == js_table()
+    # besides the pack's own table, only the frontend's setting categories
+    assert set(main) == {"poolProfiles", "settingsCategories"}
 
 
 def test_simplified_chinese_is_there():
@@ -69,5 +72,19 @@ def test_settings_and_commands_translated_are_the_registered_ones():
     assert set(load("en", "commands.json")) == commands and commands
     for key, value in load("en", "settings.json").items():
         assert f'name: "{value["name"]}"' in entry, key
+        assert f'tooltip: "{value["tooltip"]}"' in entry, key
     for key, value in load("en", "commands.json").items():
         assert f'label: "{value["label"]}"' in entry, key
+
+
+def test_the_setting_categories_are_translated():
+    # The settings dialog shows a setting's category and subcategory (its first two
+    # names) as settingsCategories.<name> of the frontend's messages, where main.json's
+    # top-level keys go.
+    entry = (ROOT / "web" / "pool_profiles.js").read_text("utf-8")
+    used = set()
+    for names in re.findall(r"category: \[([^\]]*)\]", entry):
+        used.update(json.loads(f"[{names}]")[:2])
+    assert used
+    for lang in LANGS:
+        assert set(load(lang, "main.json")["settingsCategories"]) == used, lang

@@ -1,6 +1,7 @@
 """`pip install . && pool-profiles serve` (non-editable) must serve the same browser
-components ComfyUI loads from web/lib: the wheel carries a copy, and the installed
-server finds and serves it (and nothing outside it)."""
+components ComfyUI loads from web/lib, and the same UI strings (locales/<lang>/main.json):
+the wheel carries a copy, and the installed server finds and serves it (and nothing
+outside it)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,16 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 LIB = REPO / "web" / "lib"
-SOURCES = ["pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "pool_profiles", "web"]
+STRINGS = sorted((REPO / "locales").glob("*/main.json"))
+SOURCES = [
+    "pyproject.toml",
+    "setup.py",
+    "MANIFEST.in",
+    "README.md",
+    "pool_profiles",
+    "web",
+    "locales",
+]
 
 
 def _copy_sources(dest: Path) -> Path:
@@ -53,6 +63,11 @@ def test_the_wheel_carries_the_web_components(wheel):
             member = f"pool_profiles/_web/lib/{js.name}"
             assert member in names, f"{member} missing from {wheel.name}"
             assert zf.read(member) == js.read_bytes()
+        for src in STRINGS:
+            member = f"pool_profiles/_web/locales/{src.parent.name}/main.json"
+            assert member in names, f"{member} missing from {wheel.name}"
+            assert zf.read(member) == src.read_bytes()
+        assert {s.parent.name for s in STRINGS} >= {"en", "zh"}
         assert "pool_profiles/server/static/index.html" in names
         assert not any(n.startswith("web/") for n in names)  # no top-level stray folder
 
@@ -106,6 +121,9 @@ def test_an_installed_wheel_serves_them(wheel, tmp_path):
         for js in LIB.glob("*.js"):
             status, body = _get(f"{url}/lib/{js.name}")
             assert status == 200 and body == js.read_bytes()
+        for lang in ("en", "zh"):
+            status, body = _get(f"{url}/locales/{lang}/main.json")
+            assert status == 200 and body == (REPO / "locales" / lang / "main.json").read_bytes()
         for probe in ("/lib/../server/app.py", "/lib/%2e%2e/server/app.py", "/lib/..%2fwebdir.py"):
             status, body = _get(url + probe)
             assert status == 404, probe

@@ -21,10 +21,11 @@ from aiohttp import web
 from pool_profiles.backends import open_store
 from pool_profiles.cli import main
 from pool_profiles.server.app import make_app
-from pool_profiles.server.auth import COOKIE
+from pool_profiles.server.auth import COOKIE, PUBLIC_FILES
 from pool_profiles.server.headers import PAGE_POLICY, RESOURCE_POLICY
 
 TOKEN = "s3cret-Token_for-tests-0123456789"
+REPO = Path(__file__).resolve().parent.parent
 
 
 def policy(header: str) -> dict[str, str]:
@@ -179,6 +180,64 @@ async def test_the_login_form_sets_a_strict_http_only_cookie(guarded):
     assert (await guarded.get("/")).status == 200
     guarded.session.cookie_jar.clear()
     assert (await guarded.get("/grid_pool/profiles/list")).status == 401
+
+
+@pytest.mark.asyncio
+async def test_without_the_token_only_what_the_sign_in_form_loads_is_public(guarded):
+    # The form speaks the browser's language: its script and the pack's UI strings
+    # (public text) load without the token; nothing else does, and only by GET/HEAD.
+    page = await guarded.get("/")
+    assert '<script src="/static/login.js" type="module">' in await page.text()
+    for path in sorted(PUBLIC_FILES):
+        resp = await guarded.get(path)
+        assert resp.status == 200, path
+        assert resp.headers["Content-Security-Policy"] == RESOURCE_POLICY, path
+    assert PUBLIC_FILES == {
+        "/static/login.js",
+        "/static/page_i18n.js",
+        "/locales/en/main.json",
+        "/locales/zh/main.json",
+    }
+    for path in (
+        "/static/app.js",
+        "/static/style.css",
+        "/static/index.html",
+        "/lib/strings.js",
+        "/locales/fr/main.json",
+        "/locales/zh/settings.json",
+        "/static/login.js/",
+        "/static//login.js",
+    ):
+        assert (await guarded.get(path)).status == 401, path
+    posted = await guarded.post("/locales/zh/main.json", headers=origin(guarded))
+    assert posted.status == 401
+
+
+@pytest.mark.asyncio
+async def test_the_page_strings_are_the_packs_and_only_for_the_fixed_languages(
+    aiohttp_client, tmp_path
+):
+    client = await aiohttp_client(make_app(open_store(str(tmp_path / "s")), loopback_only=True))
+    for lang in ("en", "zh"):
+        resp = await client.get(f"/locales/{lang}/main.json")
+        assert resp.status == 200 and resp.content_type == "application/json"
+        expected = json.loads((REPO / "locales" / lang / "main.json").read_text("utf-8"))
+        assert await resp.json() == expected
+        assert_common(resp.headers)
+        assert resp.headers["Content-Security-Policy"] == RESOURCE_POLICY
+    for probe in (
+        "/locales/fr/main.json",
+        "/locales/EN/main.json",
+        "/locales/en/settings.json",
+        "/locales/en/nodeDefs.json",
+        "/locales/../setup.py",
+        "/locales/%2e%2e/main.json",
+        "/locales/..%2fen/main.json",
+        "/locales/en%2fmain.json/main.json",
+        "/locales/%2e%2e%2fpyproject.toml%00/main.json",
+        "/locales/",
+    ):
+        assert (await client.get(probe)).status == 404, probe
 
 
 @pytest.mark.asyncio

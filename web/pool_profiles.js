@@ -42,11 +42,11 @@ const THUMB_DEFAULT = 104;
 const COMMAND_REFRESH = "PoolProfiles.RefreshAll";
 const COMMAND_POOLS = "PoolProfiles.ShowPools";
 
-function inlineNotify(kind, message) {
+function inlineNotify(kind, message, t) {
   // No toast service: a short-lived line at the bottom of the page, as text.
   const box = document.createElement("div");
   box.setAttribute("role", kind === "error" ? "alert" : "status");
-  box.textContent = `Pool Profiles: ${message}`;
+  box.textContent = t("notifyLine", { message });
   box.style.cssText =
     "position:fixed;left:50%;bottom:16px;transform:translateX(-50%);z-index:10000;" +
     "padding:6px 12px;border-radius:6px;font:13px system-ui,sans-serif;color:#fff;" +
@@ -61,16 +61,17 @@ function setup() {
     check: () => Promise.all([...live].map((ui) => ui.refresh().catch(() => {}))),
     intervalMs: LIVE_MS,
   });
-  const notify = (kind, message) => (toaster(app) || inlineNotify)(kind, message);
   let translate = translator(null); // English until the user's locale is read (init)
+  const t = (key, vars) => translate(key, vars);
+  const notify = (kind, message) => (toaster(app, t) || inlineNotify)(kind, message, t);
   const host = {
     app,
     comfyApi: api,
     // The pack's routes are also served under ComfyUI's API prefix (subpath installs).
-    poolApi: createApi({ base: api.apiURL("") }),
+    poolApi: createApi({ base: api.apiURL(""), t }),
     notify,
-    ask: dialogs(app),
-    t: (key, vars) => translate(key, vars),
+    ask: dialogs(app, t),
+    t,
     confirmDelete: () => settingValue(app, SETTING_CONFIRM, true) !== false,
     thumbSize: () => settingValue(app, SETTING_THUMB, THUMB_DEFAULT),
     live: {
@@ -97,6 +98,9 @@ function setup() {
 
   app.registerExtension({
     name: NAME,
+    // Settings and commands are written in English here; the frontend shows them in
+    // the user's language from locales/<lang>/settings.json and commands.json (keyed
+    // by id with "." as "_") and main.json's settingsCategories (tests/test_locales.py).
     settings: [
       {
         id: SETTING_THUMB,

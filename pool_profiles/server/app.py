@@ -1,6 +1,6 @@
 """`make_app`: the standalone aiohttp application behind `pool-profiles serve`:
 the same /grid_pool routes plus the pool manager page at `/` (the shared components
-under /lib/ and the page's own entry under /static/)."""
+under /lib/, the page's own entry under /static/ and its strings under /locales/)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from .context import ServerLimits, StageImage
 from .errors import Handler, json_error
 from .events import EventHub
 from .routes import add_routes
-from .webdir import web_lib_dir
+from .webdir import locale_files, web_lib_dir
 
 STATIC_DIR = Path(__file__).parent / "static"
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
@@ -80,6 +80,19 @@ async def _index(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
 
 
+def _strings_route(files: dict[str, Path]) -> Handler:
+    """GET /locales/{lang}/main.json: the pack's UI strings (what ComfyUI serves at
+    /i18n). The request only picks one of the fixed names; it never makes a path."""
+
+    async def strings(request: web.Request) -> web.StreamResponse:
+        path = files.get(request.match_info["lang"])
+        if path is None:
+            raise web.HTTPNotFound()
+        return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
+
+    return strings
+
+
 def make_app(
     store: Store,
     *,
@@ -116,4 +129,5 @@ def make_app(
         raise RuntimeError("the pool manager's components (web/lib) are missing")
     # The same component files ComfyUI serves from the pack's web/ folder.
     app.router.add_static("/lib/", lib, follow_symlinks=False)
+    app.router.add_get("/locales/{lang}/main.json", _strings_route(locale_files()))
     return app

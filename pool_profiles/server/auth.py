@@ -17,6 +17,7 @@ from aiohttp import web
 
 from ..errors import ValidationError
 from .errors import Handler, json_error
+from .webdir import PAGE_LANGS
 
 COOKIE = "pool_profiles_session"
 LOGIN_PATH = "/login"
@@ -24,6 +25,12 @@ MIN_LENGTH = 16
 #: printable ASCII without spaces: what fits an Authorization header and a form as is
 _TOKEN = re.compile(r"[\x21-\x7e]+")
 _LOGIN_PAGE = Path(__file__).parent / "static" / "login.html"
+#: what the sign-in form loads to speak the user's language: its script and the pack's
+#: UI strings (public text, no data). Exact paths; anything else needs the token.
+PUBLIC_FILES = frozenset(
+    {"/static/login.js", "/static/page_i18n.js"}
+    | {f"/locales/{lang}/main.json" for lang in PAGE_LANGS}
+)
 
 
 Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
@@ -73,8 +80,10 @@ class TokenAuth:
 
     # -- the login form ---------------------------------------------------------------
 
-    def login_page(self, status: int, message: str = "") -> web.Response:
-        shown = f'<p role="alert" class="error">{html.escape(message)}</p>' if message else ""
+    def login_page(self, status: int, message: str = "", key: str = "") -> web.Response:
+        # key: the message's name in the pack's strings, for the page to show it translated
+        i18n = f' data-i18n="{html.escape(key)}"' if key else ""
+        shown = f'<p role="alert" class="error"{i18n}>{html.escape(message)}</p>' if message else ""
         body = _LOGIN_PAGE.read_text(encoding="utf-8").replace("<!--message-->", shown)
         return web.Response(
             status=status,
@@ -90,7 +99,7 @@ class TokenAuth:
         form = await request.post()
         given = form.get("token")
         if not isinstance(given, str) or not self.matches(given.strip()):
-            return self.login_page(401, "That token is not right.")
+            return self.login_page(401, "That token is not right.", "wrongToken")
         response = web.Response(status=303, headers={"Location": "/", "Cache-Control": "no-store"})
         secure = request.secure or request.headers.get("X-Forwarded-Proto", "") == "https"
         response.set_cookie(
@@ -102,6 +111,8 @@ class TokenAuth:
         @web.middleware
         async def require_token(request: web.Request, handler: Handler) -> web.StreamResponse:
             if request.path == LOGIN_PATH or self.allows(request):
+                return await handler(request)
+            if request.method in ("GET", "HEAD") and request.path in PUBLIC_FILES:
                 return await handler(request)
             if request.method in ("GET", "HEAD") and request.path == "/":
                 return self.login_page(401)

@@ -4,8 +4,10 @@ manager then works (under its Content-Security-Policy: no violation is logged)."
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -14,6 +16,7 @@ from pool_profiles import registry
 from pool_profiles.backends import open_store
 
 TOKEN = "browser-Token_0123456789-abcdef"
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -78,4 +81,32 @@ def test_sign_in_with_the_token_then_use_the_page(browser, guarded_url):
         context.close()
     # The sign-in page itself is a 401 (chromium logs that); anything else, such as a
     # Content-Security-Policy violation, fails the test.
+    assert [e for e in errors if "status of 401" not in e] == []
+
+
+def test_the_sign_in_form_speaks_the_browsers_language(browser, guarded_url):
+    # Its script and strings load before the token is given; the English of the HTML
+    # is what a browser without scripts sees.
+    zh = json.loads((REPO / "locales" / "zh" / "main.json").read_text("utf-8"))["poolProfiles"]
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+    try:
+        page.goto(guarded_url + "/")
+        expect(page).to_have_title(zh["signInTitle"])
+        expect(page.get_by_role("heading", name=zh["appName"])).to_be_visible()
+        expect(page.get_by_text(zh["signInIntro"])).to_be_visible()
+        page.get_by_label(zh["accessToken"]).fill("not-the-right-token-at-all")
+        page.get_by_role("button", name=zh["signIn"]).click()
+        expect(page.get_by_role("alert")).to_have_text(zh["wrongToken"])
+
+        page.get_by_label(zh["accessToken"]).fill(TOKEN)
+        page.get_by_role("button", name=zh["signIn"]).click()
+        expect(page.get_by_role("combobox", name=zh["profile"], exact=True)).to_be_visible()
+        expect(page).to_have_title(zh["appName"])
+    finally:
+        context.close()
     assert [e for e in errors if "status of 401" not in e] == []

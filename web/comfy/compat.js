@@ -3,6 +3,8 @@
 // and the Vue node renderer, and 1.27.x (ComfyUI 0.3.64, the oldest supported), classic
 // canvas. No import of ComfyUI's scripts: the entry passes `app`.
 
+import { tEn } from "../lib/strings.js";
+
 export function widget(node, name) {
   return node.widgets?.find((w) => w.name === name);
 }
@@ -60,14 +62,14 @@ export function addDomWidget(node, name, element, { minHeight = 120 } = {}) {
 }
 
 // Toasts where the frontend has them (app.extensionManager.toast), else inline.
-export function toaster(app) {
+export function toaster(app, t = tEn) {
   const toast = app?.extensionManager?.toast;
   if (!toast?.add) return null;
   const severity = { error: "error", info: "info", success: "success" };
   return (kind, message) =>
     toast.add({
       severity: severity[kind] || "info",
-      summary: "Pool Profiles",
+      summary: t("appName"),
       detail: String(message),
       life: kind === "error" ? 6000 : 3000,
     });
@@ -274,7 +276,7 @@ export function newId() {
 // The frontend's dialog service (app.extensionManager.dialog: prompt / confirm with
 // type "delete" for destructive questions); the browser's boxes only where a frontend
 // has none. Both answer the components' ask/confirm contract (Promises).
-export function dialogs(app) {
+export function dialogs(app, t = tEn) {
   const service = () => app?.extensionManager?.dialog;
   const plain = (q) => (typeof q === "string" ? { message: q } : q || {});
   return {
@@ -283,7 +285,7 @@ export function dialogs(app) {
       const d = service();
       if (typeof d?.prompt === "function") {
         const answer = await d.prompt({
-          title: q.title || "Pool Profiles",
+          title: q.title || t("appName"),
           message: q.message || "",
           defaultValue: q.value ?? "",
         });
@@ -296,7 +298,7 @@ export function dialogs(app) {
       const d = service();
       if (typeof d?.confirm === "function") {
         const ok = await d.confirm({
-          title: q.title || "Pool Profiles",
+          title: q.title || t("appName"),
           message: q.message || "",
           type: q.destructive ? "delete" : "default",
           ...(q.items ? { itemList: q.items } : {}),

@@ -2,12 +2,13 @@
 // (from any backend) where the editor can load it, the editor saves its result as a
 // new image reference on the node, and we turn that image's alpha into the slot's
 // mask (white = painted) and store it with /grid_pool/set_mask.
+import { tEn } from "../lib/strings.js";
 import { clearMaskState, openMaskEditor, savedMaskRef } from "./compat.js";
 
 const POLL_MS = 300;
 const GIVE_UP_MS = 30 * 60 * 1000;
 
-function loadImage(blob) {
+function loadImage(blob, t) {
   return new Promise((resolve, reject) => {
     const img = new Image();
     const url = URL.createObjectURL(blob);
@@ -17,15 +18,15 @@ function loadImage(blob) {
     };
     img.onerror = () => {
       URL.revokeObjectURL(url);
-      reject(new Error("the MaskEditor's image could not be read"));
+      reject(new Error(t("maskImageUnreadable")));
     };
     img.src = url;
   });
 }
 
 // The editor keeps the mask in the alpha channel, painted = transparent.
-export async function maskFromEditorImage(blob) {
-  const img = await loadImage(blob);
+export async function maskFromEditorImage(blob, t = tEn) {
+  const img = await loadImage(blob, t);
   const canvas = document.createElement("canvas");
   canvas.width = img.naturalWidth;
   canvas.height = img.naturalHeight;
@@ -40,7 +41,7 @@ export async function maskFromEditorImage(blob) {
   }
   ctx.putImageData(data, 0, 0);
   return new Promise((resolve, reject) =>
-    canvas.toBlob((b) => (b ? resolve(b) : reject(new Error("cannot encode the mask"))), "image/png"),
+    canvas.toBlob((b) => (b ? resolve(b) : reject(new Error(t("maskEncodeFailed")))), "image/png"),
   );
 }
 
@@ -56,7 +57,7 @@ function viewUrl(comfyApi, ref) {
 
 // Opens the editor for `slot` of `poolId` on `node`; resolves once the mask is stored
 // (true) or the editor was left without saving (false).
-export function editMask({ app, comfyApi, poolApi, node, poolId, slot, notify, onStored }) {
+export function editMask({ app, comfyApi, poolApi, node, poolId, slot, notify, onStored, t = tEn }) {
   let timer = null;
   let waited = 0;
   const stop = () => {
@@ -68,10 +69,10 @@ export function editMask({ app, comfyApi, poolApi, node, poolId, slot, notify, o
   async function store(ref) {
     try {
       const res = await fetch(viewUrl(comfyApi, ref), { cache: "no-store" });
-      if (!res.ok) throw new Error(`the MaskEditor's result could not be loaded (${res.status})`);
-      const mask = await maskFromEditorImage(await res.blob());
+      if (!res.ok) throw new Error(t("maskResultUnloadable", { status: res.status }));
+      const mask = await maskFromEditorImage(await res.blob(), t);
       const view = await poolApi.setMask(poolId, slot.index, mask);
-      notify("success", `Mask stored on slot ${slot.index}.`);
+      notify("success", t("maskStored", { index: slot.index }));
       onStored?.(view);
     } catch (err) {
       notify("error", err?.message || String(err));
@@ -89,7 +90,7 @@ export function editMask({ app, comfyApi, poolApi, node, poolId, slot, notify, o
     const ref = { filename: staged.name, subfolder: staged.subfolder || "", type: staged.type || "input" };
     if (!openMaskEditor(app, node, ref)) {
       clearMaskState(app, node);
-      notify("error", "This ComfyUI has no MaskEditor to open.");
+      notify("error", t("noMaskEditor"));
       return false;
     }
     node.__ppMaskEdit?.();

@@ -70,6 +70,7 @@ export function setupPoolNode(node, host) {
         poolId,
         slot,
         notify,
+        t: host.t,
         onStored: () => grid.refresh({ force: true }),
       }),
     onChange: () => node.setDirtyCanvas?.(true, false),
@@ -150,7 +151,7 @@ export function setupPoolNode(node, host) {
       await poolApi.copyPool(sourceId, target);
       if (widget(node, "pool_id")?.value === target) grid.refresh({ force: true });
     } catch (err) {
-      notify("error", `The copied node starts with an empty pool: ${err.message || err}`);
+      notify("error", host.t("copyStartsEmpty", { error: err.message || err }));
     }
   }
 
@@ -284,14 +285,14 @@ export function poolMenu(node, host) {
   const active = slots.find((s) => s.index === ui.grid.getView()?.active);
   const entries = [
     {
-      content: "Pool: add images…",
+      content: host.t("menuAddImages"),
       callback: () => ui.grid.element.querySelector("input[type=file]")?.click(),
     },
-    { content: "Pool: refresh", callback: () => ui.grid.refresh({ force: true }) },
+    { content: host.t("menuRefresh"), callback: () => ui.grid.refresh({ force: true }) },
   ];
   if (active) {
     entries.push({
-      content: "Pool: edit mask of the active image",
+      content: host.t("menuEditMask"),
       callback: () =>
         editMask({
           ...host,

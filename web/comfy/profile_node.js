@@ -67,8 +67,10 @@ export function setupProfileNode(node, host) {
       const before = idW?.value || "";
       if (!profile && before && !bar.getProfiles?.().some((p) => p.id === before)) {
         // Deleted elsewhere: say so, as a run queued before this would fail naming it.
-        const name = nameW?.value ? `“${nameW.value}”` : before;
-        notify("info", `Profile ${name} was deleted elsewhere: connected pools now use their own pool.`);
+        const gone = nameW?.value
+          ? t("profileGoneNamed", { name: nameW.value })
+          : t("profileGoneId", { id: before });
+        notify("info", gone);
       }
       setWidgetValue(node, nameW, profile ? profile.name : "");
       setWidgetValue(node, idW, profile ? profile.id : "");

@@ -1,5 +1,8 @@
 // HTTP client for the /grid_pool routes, the same in ComfyUI and the standalone page.
 // No ComfyUI import: a host that needs its own fetch (headers, base path) passes it.
+// Errors carry the server's own message; the client's own wording comes from `t`.
+
+import { tEn } from "./strings.js";
 
 export class ApiError extends Error {
   constructor(message, { status = 0, code = "error" } = {}) {
@@ -10,12 +13,12 @@ export class ApiError extends Error {
   }
 }
 
-function errorFrom(status, statusText, body) {
+function errorFrom(status, statusText, body, t = tEn) {
   if (body && typeof body.error === "string") {
     return new ApiError(body.error, { status, code: body.code || "error" });
   }
-  const text = status ? `${status} ${statusText || "request failed"}` : "network error";
-  return new ApiError(`the server answered ${text}`, { status, code: "http_" + status });
+  const text = status ? `${status} ${statusText || t("requestFailed")}` : t("networkError");
+  return new ApiError(t("errorAnswered", { status: text }), { status, code: "http_" + status });
 }
 
 async function parseJson(res) {
@@ -30,7 +33,7 @@ function query(params) {
   return new URLSearchParams(params).toString();
 }
 
-export function createApi({ base = "", fetch: fetchImpl = null } = {}) {
+export function createApi({ base = "", fetch: fetchImpl = null, t = tEn } = {}) {
   const doFetch = fetchImpl || ((url, init) => globalThis.fetch(url, init));
   const url = (path) => base + path;
 
@@ -44,7 +47,7 @@ export function createApi({ base = "", fetch: fetchImpl = null } = {}) {
     try {
       res = await doFetch(url(path), init);
     } catch (err) {
-      throw new ApiError(`cannot reach the server (${err.message || err})`, {
+      throw new ApiError(t("errorUnreachable", { error: err.message || err }), {
         code: "network",
       });
     }
@@ -54,7 +57,7 @@ export function createApi({ base = "", fetch: fetchImpl = null } = {}) {
   async function json(path, opts) {
     const res = await request(path, opts);
     const body = await parseJson(res);
-    if (!res.ok) throw errorFrom(res.status, res.statusText, body);
+    if (!res.ok) throw errorFrom(res.status, res.statusText, body, t);
     return body;
   }
 
@@ -63,7 +66,7 @@ export function createApi({ base = "", fetch: fetchImpl = null } = {}) {
     const res = await request(path, { headers });
     if (res.status === 304) return { notModified: true, etag, body: null };
     const body = await parseJson(res);
-    if (!res.ok) throw errorFrom(res.status, res.statusText, body);
+    if (!res.ok) throw errorFrom(res.status, res.statusText, body, t);
     return { notModified: false, etag: res.headers.get("ETag"), body };
   }
 
@@ -85,12 +88,10 @@ export function createApi({ base = "", fetch: fetchImpl = null } = {}) {
           /* not JSON: handled below */
         }
         if (xhr.status >= 200 && xhr.status < 300 && body) resolve(body);
-        else reject(errorFrom(xhr.status, xhr.statusText, body));
+        else reject(errorFrom(xhr.status, xhr.statusText, body, t));
       };
-      xhr.onerror = () => reject(new ApiError("the upload could not reach the server", {
-        code: "network",
-      }));
-      xhr.onabort = () => reject(new ApiError("the upload was cancelled", { code: "aborted" }));
+      xhr.onerror = () => reject(new ApiError(t("uploadUnreachable"), { code: "network" }));
+      xhr.onabort = () => reject(new ApiError(t("uploadCancelled"), { code: "aborted" }));
       xhr.send(form);
     });
   }
@@ -114,8 +115,8 @@ export function createApi({ base = "", fetch: fetchImpl = null } = {}) {
       const params = format === "zip" ? { id } : { id, format };
       const res = await request("/grid_pool/profiles/export?" + query(params), { method: "HEAD" });
       if (!res.ok) {
-        const fallback = res.status === 404 ? { error: "that profile no longer exists" } : null;
-        throw errorFrom(res.status, res.statusText, fallback);
+        const fallback = res.status === 404 ? { error: t("profileGoneError") } : null;
+        throw errorFrom(res.status, res.statusText, fallback, t);
       }
     },
     importProfile(file, { name, onProgress } = {}) {

@@ -39,7 +39,7 @@ export function createDeletedProfiles({ api, notify = () => {}, onRestored = nul
         notify("success", t("restoredProfile", { name: entry.name }));
         onRestored?.(entry);
       } catch (err) {
-        notify("error", messageOf(err));
+        notify("error", messageOf(err, t));
       }
       refresh();
     });
@@ -60,7 +60,7 @@ export function createDeletedProfiles({ api, notify = () => {}, onRestored = nul
       status.textContent = profiles.length ? "" : t("noDeletedProfiles");
       list.replaceChildren(...profiles.map(row));
     } catch (err) {
-      status.textContent = messageOf(err);
+      status.textContent = messageOf(err, t);
     }
   }
 
@@ -68,7 +68,7 @@ export function createDeletedProfiles({ api, notify = () => {}, onRestored = nul
     element.hidden = !element.hidden;
     button.setAttribute("aria-expanded", String(!element.hidden));
     if (!element.hidden) {
-      status.textContent = "loading…";
+      status.textContent = t("loading");
       refresh();
     }
   });

@@ -1,5 +1,7 @@
 // Small DOM helpers shared by the components. Text only ever goes in via textContent.
 
+import { tEn } from "./strings.js";
+
 export function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
@@ -29,8 +31,8 @@ export function ensureStyle(id, css) {
 }
 
 // The message of anything thrown, for notify().
-export function messageOf(err) {
-  if (!err) return "unknown error";
+export function messageOf(err, t = tEn) {
+  if (!err) return t("unknownError");
   return err.message || String(err);
 }
 

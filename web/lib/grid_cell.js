@@ -3,16 +3,18 @@
 // updated in place, so a poll never steals focus or an unfinished label edit.
 
 import { el } from "./dom.js";
+import { tEn } from "./strings.js";
 
 // Longer than most systems' double-click interval (Windows' default is 500 ms, but
 // most people click twice within 250).
 const DOUBLE_CLICK_MS = 280;
 
-export function slotName(slot) {
-  return slot.label ? `slot ${slot.index}: ${slot.label}` : `slot ${slot.index}`;
+export function slotName(slot, t = tEn) {
+  const vars = { index: slot.index, label: slot.label };
+  return slot.label ? t("slotNameLabel", vars) : t("slotName", vars);
 }
 
-export function createCell(handlers, withBrush) {
+export function createCell(handlers, withBrush, t = tEn) {
   const img = el("img", { loading: "lazy", decoding: "async", draggable: "false", alt: "" });
   const thumb = el("button", {
     type: "button",
@@ -24,8 +26,8 @@ export function createCell(handlers, withBrush) {
   const maskDot = el("span", {
     class: "ppg-maskdot",
     role: "img",
-    "aria-label": "has a mask",
-    title: "has a mask",
+    "aria-label": t("hasMask"),
+    title: t("hasMask"),
     hidden: true,
   });
   const del = el("button", { type: "button", class: "ppg-tool ppg-delete", text: "✕" });
@@ -35,7 +37,7 @@ export function createCell(handlers, withBrush) {
   const label = el("input", {
     type: "text",
     class: "ppg-label",
-    placeholder: "label…",
+    placeholder: t("labelPlaceholder"),
     maxlength: "500",
     spellcheck: "false",
   });
@@ -98,28 +100,28 @@ export function createCell(handlers, withBrush) {
   return cell;
 }
 
-export function updateCell(cell, slot, { active, thumbUrl }) {
+export function updateCell(cell, slot, { active, thumbUrl, t = tEn }) {
   cell.slot = slot;
   cell.sent = null;
-  const name = slotName(slot);
+  const name = slotName(slot, t);
   if (cell.image !== slot.image) {
     cell.image = slot.image;
     cell.img.src = thumbUrl(slot.image);
   }
-  cell.img.alt = slot.label || `image ${slot.index}`;
-  cell.thumb.setAttribute("aria-label", `Select ${name}`);
+  cell.img.alt = slot.label || t("imageAlt", { index: slot.index });
+  cell.thumb.setAttribute("aria-label", t("selectSlot", { name }));
   cell.thumb.setAttribute("aria-pressed", String(active));
-  cell.thumb.title = `${name}${active ? " (active)" : ""} — click to use, Alt+←/→ to move`;
+  cell.thumb.title = t(active ? "slotTipActive" : "slotTip", { name });
   cell.item.classList.toggle("ppg-active", active);
   cell.badge.textContent = String(slot.index);
   cell.maskDot.hidden = !slot.has_mask;
-  cell.del.setAttribute("aria-label", `Delete ${name}`);
-  cell.del.title = "Delete this image";
+  cell.del.setAttribute("aria-label", t("deleteSlotAria", { name }));
+  cell.del.title = t("deleteImageTip");
   if (cell.brush) {
-    cell.brush.setAttribute("aria-label", `Edit the mask of ${name}`);
-    cell.brush.title = "Paint a mask";
+    cell.brush.setAttribute("aria-label", t("editMaskAria", { name }));
+    cell.brush.title = t("paintMaskTip");
   }
-  cell.label.setAttribute("aria-label", `Label of slot ${slot.index}`);
+  cell.label.setAttribute("aria-label", t("labelAria", { index: slot.index }));
   // Never overwrite what someone is typing; a poll may arrive mid-edit.
   if (document.activeElement !== cell.label) cell.label.value = slot.label || "";
 }

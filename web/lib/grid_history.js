@@ -65,10 +65,11 @@ export function createGridHistory({
   }
 
   function offer(change) {
-    text.textContent = `${capital(change.description)}.`;
+    const said = t("undoOffer", { what: capital(change.description) });
+    text.textContent = said;
     undoBtn.setAttribute("aria-label", t("undoAria", { what: change.description }));
     if (offerUndo) {
-      offerUndo(`${capital(change.description)}.`, () => undo());
+      offerUndo(said, () => undo());
       return;
     }
     strip.hidden = false;
@@ -101,7 +102,7 @@ export function createGridHistory({
       const view = await api.undo(poolId, expect);
       took(poolId, view, "undo");
     } catch (err) {
-      notify("error", messageOf(err));
+      notify("error", messageOf(err, t));
     } finally {
       busy = false;
     }

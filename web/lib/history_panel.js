@@ -52,7 +52,7 @@ export function createHistoryPanel({
 
   function row(version) {
     const what = version.description;
-    const count = version.count === null || version.count === undefined ? "" : ` · ${version.count} image${version.count === 1 ? "" : "s"}`;
+    const count = version.count === null || version.count === undefined ? "" : ` · ${t("imageCount", { count: version.count })}`;
     const restore = el("button", {
       type: "button",
       text: t("restoreVersion"),
@@ -82,7 +82,7 @@ export function createHistoryPanel({
         : t("noHistory");
       list.replaceChildren(...versions.map(row));
     } catch (err) {
-      if (mine === loading) status.textContent = messageOf(err);
+      if (mine === loading) status.textContent = messageOf(err, t);
     }
   }
 
@@ -100,7 +100,7 @@ export function createHistoryPanel({
       notify("success", t("restoredVersion", { what: version.description }));
       onRestored?.(id, view);
     } catch (err) {
-      notify("error", messageOf(err));
+      notify("error", messageOf(err, t));
     }
     refresh();
   }
@@ -120,7 +120,7 @@ export function createHistoryPanel({
     open(id) {
       poolId = id || null;
       element.hidden = false;
-      status.textContent = "loading…";
+      status.textContent = t("loading");
       return refresh();
     },
     close,

@@ -88,6 +88,7 @@ export function createPoolGrid({
     },
     onDone: ({ id, v }) => hist.took(id, v),
     onError: () => {}, // shown on the file's own row
+    t,
   });
   const element = el(
     "div",
@@ -96,7 +97,7 @@ export function createPoolGrid({
     // The filter, and beside it the Undo offer: a row that is always there, so neither
     // an offer nor upload progress ever moves the thumbnails.
     el("div", { class: "ppg-tools" }, filter.element, hist.strip),
-    storeNotice ? createStoreNotice(api) : null,
+    storeNotice ? createStoreNotice(api, { t }) : null,
     queue.element,
     hist.panel,
     empty,
@@ -150,7 +151,7 @@ export function createPoolGrid({
         else refresh({ force: true });
       }
     } catch (err) {
-      notify("error", messageOf(err));
+      notify("error", messageOf(err, t));
       refresh({ force: true }); // show what the store holds now
     }
   }
@@ -170,7 +171,7 @@ export function createPoolGrid({
       etag = r.etag;
       if (show(r.view, mySeq) && view) hist.forget(); // changed elsewhere
     } catch (err) {
-      if (id === currentId) errors.error(messageOf(err));
+      if (id === currentId) errors.error(messageOf(err, t));
     }
   }
 
@@ -185,7 +186,7 @@ export function createPoolGrid({
     count.textContent = currentId && view ? t("imageCount", { count: all.length }) : "";
     const fragment = document.createDocumentFragment();
     while (cells.length < all.length) {
-      const cell = createCell(handlers, !!onOpenMask);
+      const cell = createCell(handlers, !!onOpenMask, t);
       cells.push(cell);
       fragment.append(cell.item);
     }
@@ -196,7 +197,7 @@ export function createPoolGrid({
       gone.item.remove();
     }
     const thumbUrl = (name) => api.thumbUrl(currentId, name);
-    all.forEach((slot, i) => updateCell(cells[i], slot, { active: slot.index === view.active, thumbUrl }));
+    all.forEach((slot, i) => updateCell(cells[i], slot, { active: slot.index === view.active, thumbUrl, t }));
     applyFilter(all);
   }
 
@@ -240,7 +241,7 @@ export function createPoolGrid({
       if (confirmDelete()) {
         const question = {
           title: t("deleteSlotTitle"),
-          message: t("deleteSlotMessage", { name: slotName(slot) }),
+          message: t("deleteSlotMessage", { name: slotName(slot, t) }),
           destructive: true,
         };
         if (!(await confirm(question))) return;

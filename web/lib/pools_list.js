@@ -164,7 +164,7 @@ export function createPoolsList({
         } else closePool();
       }
     } catch (err) {
-      errors.error(messageOf(err));
+      errors.error(messageOf(err, t));
     }
   }
 
@@ -207,7 +207,7 @@ export function createPoolsList({
       notify("success", t("poolDeleted", { name }));
       if (openId === entry.id) closePool();
     } catch (err) {
-      notify("error", messageOf(err));
+      notify("error", messageOf(err, t));
     }
     refresh();
   }

@@ -38,10 +38,11 @@ export function sortProfiles(profiles) {
 }
 
 // A dataset import's skipped files, for a toast: the first few with their reasons.
-export function skippedMessage(skipped, shown = 5) {
-  const lines = skipped.slice(0, shown).map((s) => `${s.name}: ${s.reason}`);
-  const more = skipped.length > shown ? `; and ${skipped.length - shown} more` : "";
-  return `Skipped ${skipped.length} file(s): ${lines.join("; ")}${more}.`;
+// The reasons are the server's own words.
+export function skippedMessage(skipped, shown = 5, t = tEn) {
+  let files = skipped.slice(0, shown).map((s) => `${s.name}: ${s.reason}`).join("; ");
+  if (skipped.length > shown) files = t("skippedMore", { files, count: skipped.length - shown });
+  return t("skippedFiles", { count: skipped.length, files });
 }
 
 export function createProfileBar({
@@ -79,8 +80,8 @@ export function createProfileBar({
   const formatChoice = el(
     "select",
     { class: "ppb-format", "aria-label": t("exportFormat"), title: t("exportFormatTip") },
-    el("option", { value: "zip", text: "zip" }),
-    el("option", { value: "dataset", text: "dataset" }),
+    el("option", { value: "zip", text: t("formatZip") }),
+    el("option", { value: "dataset", text: t("formatDataset") }),
   );
   const zipInput = el("input", {
     type: "file",
@@ -131,7 +132,7 @@ export function createProfileBar({
         onSelect?.(null);
       } else render();
     } catch (err) {
-      errors.error(messageOf(err));
+      errors.error(messageOf(err, t));
     }
   }
 
@@ -142,7 +143,7 @@ export function createProfileBar({
       await refresh({ force: true });
       done?.(result);
     } catch (err) {
-      notify("error", messageOf(err));
+      notify("error", messageOf(err, t));
       refresh({ force: true });
     }
   }
@@ -210,7 +211,7 @@ export function createProfileBar({
     try {
       await api.checkExport(cur.id, format);
     } catch (err) {
-      notify("error", messageOf(err));
+      notify("error", messageOf(err, t));
       refresh({ force: true });
       return;
     }
@@ -223,17 +224,17 @@ export function createProfileBar({
   function importZip(file) {
     progress.hidden = false;
     bar.value = 0;
-    barText.textContent = "importing…";
+    barText.textContent = t("importing");
     const onProgress = (loaded, total) => {
       if (!total) return;
       bar.value = Math.round((loaded / total) * 100);
-      barText.textContent = bar.value >= 100 ? "checking…" : `${bar.value} %`;
+      barText.textContent = bar.value >= 100 ? t("importChecking") : t("percent", { percent: bar.value });
     };
     return act(() => api.importProfile(file, { onProgress }), (p) => {
       pick(p.id);
       notify("success", t("imported", { name: p.name }));
       const skipped = Array.isArray(p.skipped) ? p.skipped : [];
-      if (skipped.length) notify("info", skippedMessage(skipped));
+      if (skipped.length) notify("info", skippedMessage(skipped, 5, t));
     }).finally(() => {
       progress.hidden = true;
     });

@@ -4,6 +4,7 @@
 // import; asks the server once per api object.
 
 import { el } from "./dom.js";
+import { tEn } from "./strings.js";
 
 const infos = new WeakMap();
 
@@ -22,20 +23,17 @@ function storeInfoOf(api) {
   return pending;
 }
 
-export function singleWriterText(info) {
-  const why = info.single_writer_reason || "this backend has no conditional writes";
-  return (
-    `Single-writer mode: ${why}. Changes made from two places at once can be lost: ` +
-    "let only one ComfyUI or server write to this store."
-  );
+// The reason, when the server gives one, is the server's own words.
+export function singleWriterText(info, t = tEn) {
+  return t("singleWriter", { why: info.single_writer_reason || t("singleWriterNoCas") });
 }
 
 // An element (hidden until the store is known to be single-writer).
-export function createStoreNotice(api, { className = "ppg-notice" } = {}) {
+export function createStoreNotice(api, { className = "ppg-notice", t = tEn } = {}) {
   const notice = el("p", { class: className, role: "note", hidden: true });
   storeInfoOf(api).then((info) => {
     if (info?.single_writer) {
-      notice.textContent = singleWriterText(info);
+      notice.textContent = singleWriterText(info, t);
       notice.hidden = false;
     }
   });

@@ -38,9 +38,10 @@ export function createTagFilter({ onChange = () => {}, t = tEn } = {}) {
       input.setCustomValidity("");
       input.title = tip;
     } catch (err) {
+      const message = err.key ? t(err.key, err.vars) : err.message;
       input.setAttribute("aria-invalid", "true");
-      input.setCustomValidity(err.message);
-      input.title = err.message;
+      input.setCustomValidity(message);
+      input.title = message;
       return; // keep the last good filter
     }
     onChange();

@@ -3,7 +3,18 @@
 // comma-separated parts; a label without a comma is one tag.
 //   front, red   every term (AND) · front | side   any of (OR) · -blurry   not · fro*   prefix
 
+import { tEn } from "./strings.js";
+
 export const FILTER_MAX = 500;
+
+// A bad filter: the message in English (as tags.py says it); `key` and `vars` let a UI
+// say it in its own language.
+function filterError(key, vars) {
+  const err = new Error(tEn(key, vars));
+  err.key = key;
+  err.vars = vars;
+  return err;
+}
 
 const norm = (text) => String(text).split(/\s+/).filter(Boolean).join(" ").toLowerCase();
 
@@ -27,7 +38,7 @@ function term(raw) {
   if (negate) text = text.slice(1);
   const alts = text.split("|").map(norm).filter(Boolean);
   if (alts.some((a) => a === "*" || a.slice(0, -1).includes("*"))) {
-    throw new Error(`tag filter term '${raw.trim()}': '*' may only end a tag (fro*)`);
+    throw filterError("filterStar", { term: raw.trim() });
   }
   return { negate, alts };
 }
@@ -42,14 +53,14 @@ function termMatches(alts, tags) {
 export function parseFilter(text) {
   const source = typeof text === "string" ? text : "";
   if (source.length > FILTER_MAX) {
-    throw new Error(`tag filter is ${source.length} characters long; at most ${FILTER_MAX}`);
+    throw filterError("filterTooLong", { length: source.length, max: FILTER_MAX });
   }
   const required = [];
   const excluded = [];
   for (const raw of source.split(",")) {
     if (!raw.trim()) continue;
     const { negate, alts } = term(raw);
-    if (!alts.length) throw new Error(`tag filter term '${raw.trim()}' is empty`);
+    if (!alts.length) throw filterError("filterEmptyTerm", { term: raw.trim() });
     (negate ? excluded : required).push(alts);
   }
   const matches = (label) => {

@@ -3,6 +3,7 @@
 // rows stay until dismissed.
 
 import { el, ensureStyle, messageOf } from "./dom.js";
+import { tEn } from "./strings.js";
 
 const CSS = `
 .ppu-list { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column;
@@ -33,16 +34,17 @@ export function createUploadQueue({
   onDone = null, // (result, file)
   onError = null, // (error, file)
   onIdle = null, // () after the last queued file finished
+  t = tEn,
 }) {
   ensureStyle("ppu-style", CSS);
-  const element = el("ul", { class: "ppu-list", "aria-label": "Uploads", "aria-live": "polite" });
+  const element = el("ul", { class: "ppu-list", "aria-label": t("uploads"), "aria-live": "polite" });
   const waiting = [];
   let active = 0;
   let destroyed = false;
 
   function row(file) {
-    const bar = el("progress", { max: "100", value: "0", "aria-label": `Uploading ${file.name}` });
-    const state = el("span", { class: "ppu-state", text: "waiting" });
+    const bar = el("progress", { max: "100", value: "0", "aria-label": t("uploadingAria", { name: file.name }) });
+    const state = el("span", { class: "ppu-state", text: t("uploadWaiting") });
     const item = el("li", { class: "ppu-row" }, el("span", { class: "ppu-name", text: file.name }),
       bar, state);
     element.append(item);
@@ -52,31 +54,31 @@ export function createUploadQueue({
   function fail(r, file, err) {
     r.item.classList.add("ppu-failed");
     r.bar.remove();
-    r.state.textContent = "failed";
+    r.state.textContent = t("uploadFailed");
     const dismiss = el("button", {
       type: "button",
       class: "ppu-dismiss",
-      "aria-label": `Dismiss the error about ${file.name}`,
+      "aria-label": t("dismissUploadError", { name: file.name }),
       text: "✕",
     });
     dismiss.addEventListener("click", () => r.item.remove());
-    r.item.append(dismiss, el("span", { class: "ppu-error", role: "alert", text: messageOf(err) }));
+    r.item.append(dismiss, el("span", { class: "ppu-error", role: "alert", text: messageOf(err, t) }));
     onError?.(err, file);
   }
 
   async function run(job) {
     const { file, r, settle } = job;
     active += 1;
-    r.state.textContent = "0 %";
+    r.state.textContent = t("percent", { percent: 0 });
     try {
       const result = await upload(file, (loaded, total) => {
         if (!total) return;
         const pct = Math.min(100, Math.round((loaded / total) * 100));
         r.bar.value = pct;
-        r.state.textContent = pct >= 100 ? "saving…" : `${pct} %`;
+        r.state.textContent = pct >= 100 ? t("uploadSaving") : t("percent", { percent: pct });
       });
       r.bar.value = 100;
-      r.state.textContent = "done";
+      r.state.textContent = t("uploadDone");
       setTimeout(() => r.item.remove(), DONE_LINGER_MS);
       onDone?.(result, file);
       settle(result);
@@ -103,7 +105,8 @@ export function createUploadQueue({
       for (const file of Array.from(files || [])) {
         const r = row(file);
         if (!accept(file)) {
-          fail(r, file, new Error(`${file.name || "this file"} is not an image`));
+          const why = file.name ? t("notAnImage", { name: file.name }) : t("notAnImageUnnamed");
+          fail(r, file, new Error(why));
           done.push(Promise.resolve(null));
           continue;
         }

@@ -1,5 +1,6 @@
 // The standalone pool manager: the same components the ComfyUI nodes mount
-// (/lib/ is the pack's web/lib), wired to this page. Text only via textContent.
+// (/lib/ is the pack's web/lib), wired to this page. Text only via textContent; the
+// user's language (zh* browsers: Simplified Chinese) from page_i18n.js.
 
 import { createApi } from "/lib/api.js";
 import { createPoller } from "/lib/poller.js";
@@ -8,9 +9,17 @@ import { createPoolGrid } from "/lib/pool_grid.js";
 import { createPoolsList } from "/lib/pools_list.js";
 import { createProfileBar } from "/lib/profile_bar.js";
 import { singleWriterText } from "/lib/store_notice.js";
+import { translator } from "/lib/strings.js";
+import { loadTable, localizePage, pageLang } from "/static/page_i18n.js";
 
 const $ = (sel) => document.querySelector(sel);
 const TOAST_MS = { error: 9000, info: 5000, success: 4000 };
+
+// The strings first: every component reads its labels when it is made.
+const lang = pageLang();
+const table = await loadTable(lang);
+localizePage(table, lang);
+const t = translator(table);
 
 function notify(kind, message) {
   const toast = document.createElement("div");
@@ -22,36 +31,36 @@ function notify(kind, message) {
   close.type = "button";
   close.className = "toast-close";
   close.textContent = "✕";
-  close.setAttribute("aria-label", "Dismiss");
+  close.setAttribute("aria-label", t("dismiss"));
   close.addEventListener("click", () => toast.remove());
   toast.append(text, close);
   $("#toasts").append(toast);
   setTimeout(() => toast.remove(), TOAST_MS[kind] || 5000);
 }
 
-const api = createApi();
+const api = createApi({ t });
 // Questions in the page itself, never the browser's prompt/confirm boxes.
-const dialogs = createPageDialogs();
+const dialogs = createPageDialogs({ t });
 
 async function showStore() {
   try {
     const info = await api.storeInfo();
-    const mode = info.single_writer ? " — single writer" : "";
-    $("#store-info").textContent = `${info.backend} store ${info.url}${mode}`;
+    const where = { backend: info.backend, url: info.url };
+    $("#store-info").textContent = t(info.single_writer ? "storeInfoSingleWriter" : "storeInfo", where);
     if (info.single_writer) {
       const notice = $("#store-notice"); // the page says it once, above both grids
-      notice.textContent = singleWriterText(info);
+      notice.textContent = singleWriterText(info, t);
       notice.hidden = false;
     }
   } catch (err) {
-    $("#store-info").textContent = `store unavailable: ${err.message}`;
+    $("#store-info").textContent = t("storeUnavailable", { error: err.message });
     notify("error", err.message);
   }
 }
 
 // -- the selected profile's pool ---------------------------------------------------
 
-const profileGrid = createPoolGrid({ api, notify, confirm: dialogs.confirm, storeNotice: false });
+const profileGrid = createPoolGrid({ api, notify, confirm: dialogs.confirm, t, storeNotice: false });
 $("#profile-pool").append(profileGrid.element);
 
 function selectedFromHash() {
@@ -64,6 +73,7 @@ const bar = createProfileBar({
   notify,
   ask: dialogs.ask,
   confirm: dialogs.confirm,
+  t,
   selectedId: selectedFromHash(),
   onSelect(profile) {
     history.replaceState(null, "", profile ? `#profile=${profile.id}` : location.pathname);
@@ -75,7 +85,7 @@ if (selectedFromHash()) profileGrid.setPoolId(selectedFromHash());
 
 // -- every pool of the store (profiles and node pools) --------------------------------
 
-const poolsList = createPoolsList({ api, notify, confirm: dialogs.confirm });
+const poolsList = createPoolsList({ api, notify, confirm: dialogs.confirm, t });
 $("#pools-list").append(poolsList.element);
 
 const refreshAll = () =>
