@@ -73,6 +73,30 @@ def _check_index(doc: Manifest, index: object) -> int:
     return index  # type: ignore[return-value]
 
 
+def _find_slot(
+    doc: Manifest, index: object, expect: str | None, found: dict[str, int] | None = None
+) -> int:
+    """The slot a client means: `index`, or, when it names the slot's image (`expect`,
+    from the view it clicked in), wherever that image is now: another writer may have
+    reordered or removed slots since that view. NotFoundError (code "slot_gone") when
+    the image left the pool. The index used goes into `found["index"]`."""
+    if expect is None:
+        at = _check_index(doc, index)
+    else:
+        slots = doc["slots"]
+        if is_int(index) and 0 <= index < len(slots) and slots[index]["image"] == expect:  # type: ignore[operator]
+            at = index  # type: ignore[assignment]
+        else:
+            at = next((i for i, s in enumerate(slots) if s["image"] == expect), -1)
+            if at < 0:
+                raise NotFoundError(
+                    "that image was removed from the pool meanwhile", code="slot_gone"
+                )
+    if found is not None:
+        found["index"] = at
+    return at
+
+
 def _referenced(doc: Manifest) -> set[str]:
     names = set()
     for slot in doc["slots"]:
@@ -266,12 +290,20 @@ def _forget_blob(store: Store, pool_id: str, name: str) -> None:
         log.warning("pool-profiles: could not remove orphan %s/%s: %s", pool_id, name, exc)
 
 
-def remove_slot(store: Store, pool_id: str, index: int) -> Manifest:
-    """Drop one slot; its blobs go only if no other slot uses them."""
+def remove_slot(
+    store: Store,
+    pool_id: str,
+    index: int,
+    *,
+    expect: str | None = None,
+    found: dict[str, int] | None = None,
+) -> Manifest:
+    """Drop one slot; its blobs go only if no other slot uses them. `expect`, `found`:
+    see _find_slot."""
     holder: dict[str, Manifest] = {}
 
     def change(doc: Manifest) -> list[str]:
-        i = _check_index(doc, index)
+        i = _find_slot(doc, index, expect, found)
         slot = doc["slots"].pop(i)
         history.note(
             f"removed slot {i} ({_slot_text(slot)})", dropped=[slot["image"], slot.get("mask")]
@@ -288,26 +320,43 @@ def remove_slot(store: Store, pool_id: str, index: int) -> Manifest:
     return _written(holder)
 
 
-def set_active(store: Store, pool_id: str, index: int) -> Manifest:
+def set_active(
+    store: Store,
+    pool_id: str,
+    index: int,
+    *,
+    expect: str | None = None,
+    found: dict[str, int] | None = None,
+) -> Manifest:
+    """`expect`, `found`: see _find_slot (the same for every slot edit)."""
     holder: dict[str, Manifest] = {}
 
     def change(doc: Manifest) -> None:
-        doc["active"] = _check_index(doc, index)
-        history.note(f"made slot {index} active")
+        at = doc["active"] = _find_slot(doc, index, expect, found)
+        history.note(f"made slot {at} active")
         holder["doc"] = doc
 
     update_manifest(store, pool_id, change)
     return _written(holder)
 
 
-def set_label(store: Store, pool_id: str, index: int, label: str) -> Manifest:
+def set_label(
+    store: Store,
+    pool_id: str,
+    index: int,
+    label: str,
+    *,
+    expect: str | None = None,
+    found: dict[str, int] | None = None,
+) -> Manifest:
     text = clean_label(label)
     holder: dict[str, Manifest] = {}
 
     def change(doc: Manifest) -> None:
-        doc["slots"][_check_index(doc, index)]["label"] = text
+        at = _find_slot(doc, index, expect, found)
+        doc["slots"][at]["label"] = text
         history.note(
-            f"labelled slot {index} “{text[:40]}”" if text else f"cleared the label of slot {index}"
+            f"labelled slot {at} “{text[:40]}”" if text else f"cleared the label of slot {at}"
         )
         holder["doc"] = doc
 
@@ -345,32 +394,29 @@ def set_mask(
     mask: bytes | None,
     *,
     limits: ImageLimits | None = None,
+    expect: str | None = None,
+    found: dict[str, int] | None = None,
 ) -> Manifest:
-    """Store a normalised mask for one slot (None clears it)."""
+    """Store a normalised mask for one slot (None clears it). `expect`, `found`: see
+    _find_slot; without `expect`, the mask follows the image slot `index` shows now."""
     check_id(pool_id, "pool id")
     new_name: str | None = None
-    image: str | None = None  # the image the mask was painted on
+    image = expect  # the image the mask was painted on
     if mask is not None:
         png = mask_from_upload(mask, limits)
-        current = current_manifest(store, pool_id)  # fail early, before writing a blob
-        if not current["slots"]:
-            raise NotFoundError(f"pool {pool_id!r} has no images")
-        image = current["slots"][_check_index(current, index)]["image"]
+        if image is None:
+            current = current_manifest(store, pool_id)  # fail early, before writing a blob
+            if not current["slots"]:
+                raise NotFoundError(f"pool {pool_id!r} has no images")
+            image = current["slots"][_check_index(current, index)]["image"]
         new_name = new_mask_name(image)  # unique per write: masks never overwrite
         store.write_bytes(blob_key(pool_id, new_name), png)
     holder: dict[str, Manifest] = {}
 
     def change(doc: Manifest) -> str:
         slots = doc["slots"]
-        if image is None or (
-            is_int(index) and 0 <= index < len(slots) and slots[index]["image"] == image
-        ):
-            slot = slots[_check_index(doc, index)]
-        else:
-            # A concurrent reorder/remove moved the slot: the mask follows its image.
-            slot = next((s for s in slots if s["image"] == image), None)
-            if slot is None:
-                raise NotFoundError(f"the image of slot {index} in pool {pool_id!r} was removed")
+        # A concurrent reorder/remove may have moved the slot: the mask follows its image.
+        slot = slots[_find_slot(doc, index, image, found)]
         old = slot.get("mask") or ""
         slot["mask"] = new_name
         where = slots.index(slot)

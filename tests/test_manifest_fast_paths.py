@@ -83,12 +83,14 @@ async def test_routes_answer_from_the_manifest_they_wrote(aiohttp_client, store,
     assert resp.status == 200, body
     assert calls == ["read_versioned", "write_if"]
     assert body.pop("history")["description"] == "labelled slot 1 “x”"  # its version
+    image = pools.current_manifest(store, P)["slots"][1]["image"]
     assert body == {
         "pool_id": P,
         "change": "label",
         "active": 0,
         "count": 3,
         "index": 1,
+        "image": image,
         "label": "x",
     }
     resp = await client.get(f"/grid_pool/list?pool_id={P}")

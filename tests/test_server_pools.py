@@ -94,12 +94,20 @@ async def test_add_label_active_reorder_remove(client, store):
         "active": 0,
         "count": 2,
         "index": 0,
+        "image": red,  # the slot acted on, for a client to check its view
         "label": "red",
     }
     assert (await listing())["slots"][0]["label"] == "red"
     answer = await post(client, "/grid_pool/active", {"pool_id": POOL, "index": 1})
     answer.pop("history")
-    assert answer == {"pool_id": POOL, "change": "active", "active": 1, "count": 2}
+    assert answer == {
+        "pool_id": POOL,
+        "change": "active",
+        "active": 1,
+        "count": 2,
+        "index": 1,
+        "image": green,
+    }
     answer = await post(client, "/grid_pool/active", {"pool_id": POOL, "index": 0})
     assert answer["active"] == 0
     answer = await post(client, "/grid_pool/reorder", {"pool_id": POOL, "order": [1, 0]})

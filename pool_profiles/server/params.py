@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import ids
+from ..blobs import check_blob_name
+from ..errors import ValidationError
 from .errors import BadRequest
 
 #: Far above any real pool; keeps absurd numbers out of the core.
@@ -61,3 +63,17 @@ def query_id(query: Mapping[str, str], key: str) -> str:
     if key not in query:
         raise BadRequest(f"missing query parameter {key!r}")
     return ids.check_id(query[key], key)
+
+
+def get_image(doc: Mapping[str, Any], key: str = "image") -> str | None:
+    """The optional image name a slot edit names its slot by (the client's view): a
+    checked blob name, or None."""
+    value = doc.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise BadRequest(f"field {key!r} must be text")
+    try:
+        return check_blob_name(value)
+    except ValidationError as exc:
+        raise BadRequest(f"field {key!r} is not an image of a pool") from exc

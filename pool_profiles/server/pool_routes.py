@@ -18,7 +18,7 @@ from .conditional import conditional_json, encode_body, encode_view, json_body, 
 from .context import Context
 from .errors import BadRequest, json_error, json_errors
 from .history_routes import with_change
-from .params import get_id, get_index, get_order, get_text, query_id, to_index
+from .params import get_id, get_image, get_index, get_order, get_text, query_id, to_index
 from .uploads import read_form, read_json
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -34,15 +34,23 @@ def change_answer(pool_id: str, doc: dict[str, Any], change: str, **extra: Any) 
 
 
 def _slot_answer(change: str, edit: str) -> Callable[..., bytes]:
-    """pools.<edit> (looked up per call), answered by change_answer."""
+    """pools.<edit> (looked up per call), answered by change_answer. `image`: the
+    slot's image in the client's view (pools._find_slot); the answer names the index
+    and image acted on, so a client whose view has moved fetches it again."""
 
-    def run(store: Store, pool_id: str, *args: Any) -> bytes:
-        doc = getattr(pools, edit)(store, pool_id, *args)
-        extra: dict[str, Any] = {}
-        if change in ("remove", "label"):
-            extra["index"] = args[0]
+    def run(store: Store, pool_id: str, *args: Any, image: str | None = None) -> bytes:
+        if change == "reorder":  # a permutation of the whole pool: no one slot
+            return change_answer(pool_id, getattr(pools, edit)(store, pool_id, *args), change)
+        found: dict[str, int] = {}
+        doc = getattr(pools, edit)(store, pool_id, *args, expect=image, found=found)
+        at = found["index"]
+        extra: dict[str, Any] = {"index": at}
         if change == "label":
-            extra["label"] = doc["slots"][args[0]].get("label", "")
+            extra["label"] = doc["slots"][at].get("label", "")
+        if change != "remove":
+            extra["image"] = doc["slots"][at]["image"]
+        elif image is not None:
+            extra["image"] = image
         return change_answer(pool_id, doc, change, **extra)
 
     return with_change(run)  # the answer names the history version it wrote
@@ -55,11 +63,11 @@ _REORDER = _slot_answer("reorder", "reorder")
 
 
 def _mask_answer(pool_id: str, doc: dict[str, Any], index: int) -> bytes:
-    # (A concurrent reorder may have moved the slot, its mask following its image: the
-    # change event that follows makes every grid fetch the view again.)
-    slots = doc["slots"]
-    mask = slots[index].get("mask") if 0 <= index < len(slots) else None
-    extra = {"index": index, "mask": mask, "has_mask": bool(mask)}
+    # `index`: where the slot is now (a concurrent reorder may have moved it, its mask
+    # following its image); the answer's image tells a client whose view moved.
+    slot = doc["slots"][index]
+    mask = slot.get("mask")
+    extra = {"index": index, "image": slot["image"], "mask": mask, "has_mask": bool(mask)}
     return change_answer(pool_id, doc, "mask", **extra)
 
 
@@ -69,9 +77,17 @@ def _add(store: Store, pool_id: str, data: bytes, label: str | None, limits: Any
     return encode_view(pool_id, written["doc"], slot=slot)
 
 
-def _set_mask(store: Store, pool_id: str, index: int, mask: bytes | None, limits: Any) -> bytes:
-    written = pools.set_mask(store, pool_id, index, mask, limits=limits)
-    return _mask_answer(pool_id, written, index)
+def _set_mask(
+    store: Store,
+    pool_id: str,
+    index: int,
+    mask: bytes | None,
+    limits: Any,
+    image: str | None = None,
+) -> bytes:
+    found: dict[str, int] = {}
+    written = pools.set_mask(store, pool_id, index, mask, limits=limits, expect=image, found=found)
+    return _mask_answer(pool_id, written, found["index"])
 
 
 def _stage(
@@ -113,8 +129,10 @@ def _stage(
 
 
 def add_pool_routes(routes: web.RouteTableDef, ctx: Context) -> None:
-    async def json_op(request: web.Request, change: Callable[..., Any], *fields: Any) -> Any:
-        return json_body(await ctx.run(change, *fields))
+    async def json_op(
+        request: web.Request, change: Callable[..., Any], *fields: Any, **named: Any
+    ) -> Any:
+        return json_body(await ctx.run(change, *fields, **named))
 
     @routes.get("/grid_pool/list")
     @json_errors
@@ -143,13 +161,15 @@ def add_pool_routes(routes: web.RouteTableDef, ctx: Context) -> None:
     @json_errors
     async def remove(request: web.Request) -> web.Response:
         body = await read_json(request, ctx.limits.max_json_bytes)
-        return await json_op(request, _REMOVE, get_id(body, "pool_id"), get_index(body))
+        pool_id, index, image = get_id(body, "pool_id"), get_index(body), get_image(body)
+        return await json_op(request, _REMOVE, pool_id, index, image=image)
 
     @routes.post("/grid_pool/active")
     @json_errors
     async def active(request: web.Request) -> web.Response:
         body = await read_json(request, ctx.limits.max_json_bytes)
-        return await json_op(request, _ACTIVE, get_id(body, "pool_id"), get_index(body))
+        pool_id, index, image = get_id(body, "pool_id"), get_index(body), get_image(body)
+        return await json_op(request, _ACTIVE, pool_id, index, image=image)
 
     @routes.post("/grid_pool/label")
     @json_errors
@@ -157,7 +177,7 @@ def add_pool_routes(routes: web.RouteTableDef, ctx: Context) -> None:
         body = await read_json(request, ctx.limits.max_json_bytes)
         pool_id, index = get_id(body, "pool_id"), get_index(body)
         text = ids.clean_label(get_text(body, "label", optional=True))
-        return await json_op(request, _LABEL, pool_id, index, text)
+        return await json_op(request, _LABEL, pool_id, index, text, image=get_image(body))
 
     @routes.post("/grid_pool/reorder")
     @json_errors
@@ -174,17 +194,22 @@ def add_pool_routes(routes: web.RouteTableDef, ctx: Context) -> None:
             if body.get("mask", ...) is not None:
                 raise BadRequest("send a mask image as multipart; JSON can only clear: mask=null")
             pool_id, index = get_id(body, "pool_id"), get_index(body)
-            return await json_op(request, _set_mask, pool_id, index, None, None)
+            return await json_op(request, _set_mask, pool_id, index, None, None, get_image(body))
         form = await read_form(
-            request, text=("pool_id", "index", "clear"), files={"mask": ctx.limits.upload_bytes()}
+            request,
+            text=("pool_id", "index", "clear", "image"),
+            files={"mask": ctx.limits.upload_bytes()},
         )
         pool_id = ids.check_id(form.text.get("pool_id"), "pool_id")
         index = to_index(form.text.get("index"))
+        image = get_image(form.text)
         clear = (form.text.get("clear") or "").strip().lower() in ("1", "true", "yes")
         if clear == ("mask" in form.files):
             raise BadRequest("send either a 'mask' image or clear=true")
         mask = form.files.get("mask")
-        view = await ctx.run(with_change(_set_mask), pool_id, index, mask, ctx.limits.images())
+        view = await ctx.run(
+            with_change(_set_mask), pool_id, index, mask, ctx.limits.images(), image
+        )
         return json_body(view)
 
     @routes.post("/grid_pool/copy")

@@ -5,6 +5,7 @@ delete with confirmation, hostile text, keyboard use."""
 from __future__ import annotations
 
 import io
+import re
 import uuid
 
 from PIL import Image
@@ -226,3 +227,27 @@ def test_mask_badge_is_announced(page, served):
     expect(badges).to_have_count(1)  # hidden on the slot without one
     cell = g.get_by_role("listitem").filter(has=page.get_by_role("button", name="Select slot 1"))
     expect(cell.get_by_role("img", name="has a mask")).to_be_visible()
+
+
+def test_delete_after_another_writer_reordered_removes_the_image_shown(page, served):
+    """The grid names the slot by its image too: another instance reorders the pool
+    while this page still shows the old order, and deleting "image 0" removes image 0
+    (not whatever slot took its index), then the grid shows the pool as it is."""
+    name = unique("Moved")
+    prof = seeded(served, name, [(250, 0, 0), (0, 250, 0), (0, 0, 250)])
+    images = [s["image"] for s in pools.pool_view(served.store(), prof["id"])["slots"]]
+    page.reload()
+    pick(page, name)
+    g = grid(page)
+    cells = g.get_by_role("listitem")
+    expect(cells).to_have_count(3)
+    pools.reorder(served.store(), prof["id"], [2, 0, 1])  # another instance
+    with page.expect_request("**/grid_pool/remove") as sent:
+        g.get_by_role("button", name=re.compile(r"^Delete slot \d: image 0$")).click()
+        page.answer(True)
+    assert sent.value.post_data_json["image"] == images[0]
+    expect(cells).to_have_count(2)
+    left = [s["image"] for s in pools.pool_view(served.store(), prof["id"])["slots"]]
+    assert left == [images[2], images[1]]
+    expect(g.get_by_role("button", name="Select slot 0: image 2")).to_be_visible()
+    expect(g.get_by_role("button", name="Select slot 1: image 1")).to_be_visible()

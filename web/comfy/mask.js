@@ -71,7 +71,8 @@ export function editMask({ app, comfyApi, poolApi, node, poolId, slot, notify, o
       const res = await fetch(viewUrl(comfyApi, ref), { cache: "no-store" });
       if (!res.ok) throw new Error(t("maskResultUnloadable", { status: res.status }));
       const mask = await maskFromEditorImage(await res.blob(), t);
-      const view = await poolApi.setMask(poolId, slot.index, mask);
+      // By its image too: a slot moved while the editor was open keeps its mask.
+      const view = await poolApi.setMask(poolId, slot.index, mask, slot.image);
       notify("success", t("maskStored", { index: slot.index }));
       onStored?.(view);
     } catch (err) {

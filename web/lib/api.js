@@ -136,17 +136,21 @@ export function createApi({ base = "", fetch: fetchImpl = null, t = tEn } = {}) 
       form.append("image", file, file.name || "image.png");
       return upload("/grid_pool/add", form, onProgress);
     },
-    removeSlot: (poolId, index) => post("/grid_pool/remove", { pool_id: poolId, index }),
-    setActive: (poolId, index) => post("/grid_pool/active", { pool_id: poolId, index }),
-    setLabel: (poolId, index, label) => post("/grid_pool/label", { pool_id: poolId, index, label }),
+    // Slot edits name the slot by its index and, when known, its image (from the view
+    // clicked in): the server then acts on that image wherever another writer moved it.
+    removeSlot: (poolId, index, image) => post("/grid_pool/remove", { pool_id: poolId, index, image }),
+    setActive: (poolId, index, image) => post("/grid_pool/active", { pool_id: poolId, index, image }),
+    setLabel: (poolId, index, label, image) =>
+      post("/grid_pool/label", { pool_id: poolId, index, label, image }),
     reorder: (poolId, order) => post("/grid_pool/reorder", { pool_id: poolId, order }),
-    setMask(poolId, index, blobOrNull) {
+    setMask(poolId, index, blobOrNull, image) {
       if (blobOrNull === null || blobOrNull === undefined) {
-        return post("/grid_pool/set_mask", { pool_id: poolId, index, mask: null });
+        return post("/grid_pool/set_mask", { pool_id: poolId, index, mask: null, image });
       }
       const form = new FormData();
       form.append("pool_id", poolId);
       form.append("index", String(index));
+      if (image) form.append("image", image);
       form.append("mask", blobOrNull, "mask.png");
       return upload("/grid_pool/set_mask", form, null);
     },

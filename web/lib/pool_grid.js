@@ -126,6 +126,8 @@ export function createPoolGrid({
     if (ans.change === "label" || ans.change === "mask" || ans.change === "remove") {
       if (!next[at]) return false;
     }
+    // The slot acted on is not where this view has it: another writer moved it.
+    if (ans.image && at !== undefined && next[at]?.image !== ans.image) return false;
     if (ans.change === "label") next[at] = { ...next[at], label: ans.label };
     else if (ans.change === "mask") next[at] = { ...next[at], mask: ans.mask, has_mask: ans.has_mask };
     else if (ans.change === "remove") next.splice(at, 1);
@@ -230,10 +232,12 @@ export function createPoolGrid({
   const handlers = {
     select(index) {
       if (view && index === view.active) return;
-      change((id) => api.setActive(id, index));
+      const image = slots()[index]?.image;
+      change((id) => api.setActive(id, index, image));
     },
     label(index, text) {
-      change((id) => api.setLabel(id, index, text));
+      const image = slots()[index]?.image;
+      change((id) => api.setLabel(id, index, text, image));
     },
     async remove(index) {
       const slot = slots()[index];
@@ -246,7 +250,7 @@ export function createPoolGrid({
         };
         if (!(await confirm(question))) return;
       }
-      await change((id) => api.removeSlot(id, index));
+      await change((id) => api.removeSlot(id, index, slot.image));
       const next = cells[Math.min(index, cells.length - 1)];
       (next ? next.thumb : element).focus();
     },
