@@ -1,4 +1,4 @@
-"""Small images for tests (a plain module beside them: pytest puts this folder on sys.path)."""
+"""Small images for tests (tests/ is on pytest's pythonpath)."""
 
 from __future__ import annotations
 

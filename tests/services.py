@@ -1,5 +1,5 @@
-"""What the tests do when a storage service they need is missing (a plain module
-beside them: pytest puts this folder on sys.path)."""
+"""What the tests do when a storage service they need is missing (tests/ is on
+pytest's pythonpath)."""
 
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from browser_pages import open_page
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -38,12 +39,7 @@ def z(key: str, **values) -> str:
 
 @pytest.fixture
 def zh_page(browser, served):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    pg = context.new_page()
-    pg.set_default_timeout(10_000)
-    errors: list[str] = []
-    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    pg.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+    context, pg, errors = open_page(browser, locale="zh-CN")
     pg.on("dialog", lambda d: errors.append(f"browser dialog: {d.message}"))
     pg.goto(served.url + "/")
     yield pg

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from browser_pages import open_page
 from playwright.sync_api import expect
 
 from pool_profiles import registry
@@ -46,12 +47,7 @@ def guarded_url(tmp_path_factory):
 
 
 def test_sign_in_with_the_token_then_use_the_page(browser, guarded_url):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+    context, page, errors = open_page(browser)
     try:
         page.goto(guarded_url + "/")
         expect(page.get_by_role("heading", name="Pool Profiles")).to_be_visible()
@@ -88,12 +84,7 @@ def test_the_sign_in_form_speaks_the_browsers_language(browser, guarded_url):
     # Its script and strings load before the token is given; the English of the HTML
     # is what a browser without scripts sees.
     zh = json.loads((REPO / "locales" / "zh" / "main.json").read_text("utf-8"))["poolProfiles"]
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+    context, page, errors = open_page(browser, locale="zh-CN")
     try:
         page.goto(guarded_url + "/")
         expect(page).to_have_title(zh["signInTitle"])
