@@ -4,16 +4,15 @@ If-Match / If-None-Match: *, so several ComfyUI instances can share one bucket."
 from __future__ import annotations
 
 import contextlib
-import socket
 import uuid
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from ..errors import ConfigError, StorageError, VersionConflict
 from ..secrets import public_url, scrub
 from ..store import Capabilities, Store, Support, Versioned
 from .base import Backend, copy_each
+from .endpoint import probe_endpoint
 
 _CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
 _MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
@@ -224,41 +223,11 @@ class S3Store(Store):
         if endpoint:
             # A refused or silent endpoint fails here in at most PROBE_TIMEOUT seconds,
             # not after botocore's and s3fs's retries with back-off.
-            _probe_endpoint(str(endpoint))
+            probe_endpoint(str(endpoint), "S3")
         try:
             self.fs.call_s3("head_bucket", Bucket=bucket)
         except Exception as exc:
             raise StorageError(_why_unusable(exc, bucket, where)) from exc
-
-
-#: Seconds the start-up probe waits for an S3 endpoint to accept a connection.
-PROBE_TIMEOUT = 3.0
-
-
-def _probe_endpoint(endpoint: str) -> None:
-    parts = urlsplit(endpoint if "://" in endpoint else f"https://{endpoint}")
-    host = parts.hostname
-    if not host:
-        raise ConfigError(f"S3 endpoint_url {public_url(endpoint)!r} names no host")
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError as exc:
-        raise ConfigError(f"S3 endpoint_url {public_url(endpoint)!r}: {exc}") from exc
-    shown = public_url(endpoint)
-    try:
-        socket.create_connection((host, port), timeout=PROBE_TIMEOUT).close()
-    except socket.gaierror as exc:
-        raise StorageError(f"S3 endpoint {shown}: unknown host {host!r} ({exc.strerror})") from exc
-    except ConnectionRefusedError as exc:
-        raise StorageError(
-            f"S3 endpoint {shown} refused the connection (is the service running on {host}:{port}?)"
-        ) from exc
-    except TimeoutError as exc:
-        raise StorageError(
-            f"S3 endpoint {shown} did not answer within {PROBE_TIMEOUT:g} s"
-        ) from exc
-    except OSError as exc:
-        raise StorageError(f"S3 endpoint {shown} is not reachable: {exc.strerror or exc}") from exc
 
 
 def _chain(exc: BaseException) -> list[BaseException]:

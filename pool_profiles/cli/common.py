@@ -8,6 +8,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from .. import registry
@@ -95,6 +96,25 @@ def open_store_from_args(args: argparse.Namespace, *, write: bool = True) -> Sto
 def print_json(value: Any) -> None:
     json.dump(value, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
+
+
+def print_by_id(
+    args: argparse.Namespace,
+    entries: list[dict[str, Any]],
+    empty: str,
+    line: Callable[[dict[str, Any]], str],
+) -> int:
+    """A listing of entries with an "id": JSON with --json, else `empty` or one line
+    each, `line(entry)` after the id padded to the longest."""
+    if args.json:
+        print_json(entries)
+    elif not entries:
+        print(empty)
+    else:
+        width = max(len(e["id"]) for e in entries)
+        for e in entries:
+            print(f"{e['id']:<{width}}  {line(e)}")
+    return 0
 
 
 def find_profile(store: Store, ref: str) -> Profile:

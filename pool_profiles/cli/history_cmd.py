@@ -16,7 +16,7 @@ from typing import Any
 from .. import history, pools
 from ..errors import NotFoundError, ValidationError
 from ..store import Store
-from .common import open_store_from_args, print_json, when
+from .common import open_store_from_args, print_by_id, print_json, when
 from .pool_cmd import _action, _print_view, _target
 
 
@@ -125,16 +125,12 @@ def _deleted_entry(store: Store, ref: str) -> dict[str, Any]:
 
 def run_deleted(args: argparse.Namespace) -> int:
     found = history.deleted_profiles(open_store_from_args(args, write=False))
-    if args.json:
-        print_json(found)
-        return 0
-    if not found:
-        print("no deleted profiles to restore")
-        return 0
-    width = max(len(d["id"]) for d in found)
-    for d in found:
-        print(f"{d['id']:<{width}}  deleted {_when(d['deleted'])}  {d['name']}")
-    return 0
+    return print_by_id(
+        args,
+        found,
+        "no deleted profiles to restore",
+        lambda d: f"deleted {_when(d['deleted'])}  {d['name']}",
+    )
 
 
 def run_restore_profile(args: argparse.Namespace) -> int:

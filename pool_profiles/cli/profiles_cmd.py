@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import registry
-from .common import find_profile, open_store_from_args, print_json, profile_id, when
+from .common import find_profile, open_store_from_args, print_by_id, print_json, profile_id, when
 
 
 def progress_bar(
@@ -89,16 +89,9 @@ def _show(args: argparse.Namespace, entry: dict[str, Any], verb: str) -> int:
 
 def run_list(args: argparse.Namespace) -> int:
     entries = registry.list_profiles(open_store_from_args(args, write=False))
-    if args.json:
-        print_json(entries)
-        return 0
-    if not entries:
-        print("no profiles")
-        return 0
-    width = max(len(e["id"]) for e in entries)
-    for e in entries:
-        print(f"{e['id']:<{width}}  {_when(e.get('created'))}  {e['name']}")
-    return 0
+    return print_by_id(
+        args, entries, "no profiles", lambda e: f"{_when(e.get('created'))}  {e['name']}"
+    )
 
 
 def run_create(args: argparse.Namespace) -> int:
