@@ -133,3 +133,22 @@ def s3_spec(request, tmp_path) -> StoreSpec:
 def seaweed_spec(request, tmp_path) -> StoreSpec:
     """A fresh prefix on the SeaweedFS server (not in BACKENDS: a few suites only)."""
     return make_spec("seaweedfs", request, tmp_path)
+
+
+@pytest.fixture
+def root(tmp_path) -> Path:
+    """A local store folder for CLI tests (not created: the CLI makes it)."""
+    return tmp_path / "store"
+
+
+@pytest.fixture
+def cli(capsys, root):
+    """`pool-profiles --store ROOT ...` in process: (exit code, stdout, stderr)."""
+    from pool_profiles.cli import main
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        rc = main(["--store", str(root), *argv])
+        out, err = capsys.readouterr()
+        return rc, out, err
+
+    return run

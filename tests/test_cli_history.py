@@ -11,7 +11,6 @@ from PIL import Image
 
 from pool_profiles import pools, registry
 from pool_profiles.backends import open_store
-from pool_profiles.cli import main
 
 
 @pytest.fixture(autouse=True)
@@ -20,21 +19,6 @@ def no_env(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("POOL_PROFILES_HISTORY_VERSIONS", raising=False)
     monkeypatch.delenv("POOL_PROFILES_HISTORY_DAYS", raising=False)
-
-
-@pytest.fixture
-def root(tmp_path) -> Path:
-    return tmp_path / "store"
-
-
-@pytest.fixture
-def cli(capsys, root):
-    def run(*argv: str) -> tuple[int, str, str]:
-        rc = main(["--store", str(root), *argv])
-        out, err = capsys.readouterr()
-        return rc, out, err
-
-    return run
 
 
 @pytest.fixture

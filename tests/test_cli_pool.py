@@ -12,28 +12,12 @@ from PIL import Image
 
 from pool_profiles import pools, registry
 from pool_profiles.backends import open_store
-from pool_profiles.cli import main
 
 
 @pytest.fixture(autouse=True)
 def no_env_store(monkeypatch):
     monkeypatch.delenv("POOL_PROFILES_STORE", raising=False)
     monkeypatch.delenv("POOL_PROFILES_STORE_OPTIONS", raising=False)
-
-
-@pytest.fixture
-def root(tmp_path) -> Path:
-    return tmp_path / "store"
-
-
-@pytest.fixture
-def cli(capsys, root):
-    def run(*argv: str) -> tuple[int, str, str]:
-        rc = main(["--store", str(root), *argv])
-        out, err = capsys.readouterr()
-        return rc, out, err
-
-    return run
 
 
 def png(path: Path, color=(200, 10, 10), mode="RGB") -> str:
