@@ -4,11 +4,10 @@ earlier-pack manifests (indent=2, missing keys) still load and keep unknown keys
 
 from __future__ import annotations
 
-import io
 import json
 
 import pytest
-from PIL import Image
+from images import png
 
 from pool_profiles import manifest as manifest_mod
 from pool_profiles import pools
@@ -19,12 +18,6 @@ from pool_profiles.manifest import check_manifest, current_manifest
 from pool_profiles.server.app import make_app
 
 P = "pool1"
-
-
-def png(color=(255, 0, 0)) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (8, 6), color).save(buf, "PNG")
-    return buf.getvalue()
 
 
 @pytest.fixture

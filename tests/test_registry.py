@@ -7,6 +7,7 @@ import json
 import uuid
 
 import pytest
+from images import png
 from PIL import Image
 
 from pool_profiles import ids, pools, registry
@@ -25,12 +26,6 @@ KEY = registry.REGISTRY_KEY
 def mem():
     """For rules that do not depend on the backend: keeps the S3 round trips down."""
     return StoreSpec(f"memory://reg-{uuid.uuid4().hex[:12]}").open()
-
-
-def png(color=(255, 0, 0)) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (8, 6), color).save(buf, "PNG")
-    return buf.getvalue()
 
 
 def write_raw(store, doc) -> None:

@@ -4,12 +4,10 @@ by another writer on the store) is a 200 with a new tag."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
 import pytest_asyncio
 from aiohttp import FormData
-from PIL import Image
+from images import png
 
 from pool_profiles import pools, registry
 from pool_profiles.blobs import manifest_key
@@ -17,12 +15,6 @@ from pool_profiles.server.app import make_app
 from pool_profiles.server.conditional import hits
 
 POOL = "pool-1"
-
-
-def png(color=(255, 0, 0)) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (8, 6), color).save(buf, "PNG")
-    return buf.getvalue()
 
 
 @pytest_asyncio.fixture

@@ -4,12 +4,10 @@ change nothing."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
 import pytest_asyncio
 from aiohttp import FormData
-from PIL import Image
+from images import png
 
 from pool_profiles import pools, registry
 from pool_profiles.server.app import make_app
@@ -17,12 +15,6 @@ from pool_profiles.server.app import make_app
 pytestmark = pytest.mark.asyncio
 
 POOL = "hist-pool"
-
-
-def png(color=(255, 0, 0)) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (8, 6), color).save(buf, "PNG")
-    return buf.getvalue()
 
 
 @pytest_asyncio.fixture

@@ -9,6 +9,7 @@ import json
 import pytest
 import pytest_asyncio
 from aiohttp import FormData
+from images import png
 from PIL import Image
 
 from pool_profiles import pools
@@ -17,12 +18,6 @@ from pool_profiles.server.app import make_app
 pytestmark = pytest.mark.asyncio
 
 POOL = "pool-1"
-
-
-def png(color: tuple[int, int, int] = (255, 0, 0), size: tuple[int, int] = (8, 6)) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", size, color).save(buf, "PNG")
-    return buf.getvalue()
 
 
 def mask_png(size: tuple[int, int] = (8, 6)) -> bytes:

@@ -5,24 +5,17 @@ Server-Sent Events) and the small answers of slot edits."""
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 
 import pytest
 from aiohttp import FormData, web
-from PIL import Image
+from images import png
 
 from pool_profiles import pool_index, pools, registry
 from pool_profiles.errors import ConflictError, NotFoundError
 from pool_profiles.server.app import make_app
 from pool_profiles.server.events import event_for
 from pool_profiles.server.routes import add_routes
-
-
-def png(color=(255, 0, 0)) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (8, 6), color).save(buf, "PNG")
-    return buf.getvalue()
 
 
 def test_list_pools_names_profiles_and_node_pools(store):

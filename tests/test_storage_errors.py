@@ -4,13 +4,12 @@ CLI, the export route and copy between stores; never a botocore traceback."""
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 
 import pytest
 from fsspec.spec import AbstractFileSystem
-from PIL import Image
+from images import png
 
 from pool_profiles import archive, pools, registry, transfer
 from pool_profiles.backends import open_store
@@ -19,12 +18,6 @@ from pool_profiles.errors import StorageError
 from pool_profiles.server.app import make_app
 
 botocore_exceptions = pytest.importorskip("botocore.exceptions")
-
-
-def png(color=(255, 0, 0)) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (8, 6), color).save(buf, "PNG")
-    return buf.getvalue()
 
 
 class _Dropping:
