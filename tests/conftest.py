@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from services import installed, unavailable
 
 from pool_profiles.store.doc_memo import DocMemo
@@ -152,3 +153,11 @@ def cli(capsys, root):
         return rc, out, err
 
     return run
+
+
+@pytest_asyncio.fixture
+async def client(aiohttp_client, store):
+    """The standalone app (every /grid_pool route) on `store`, as an aiohttp test client."""
+    from pool_profiles.server.app import make_app
+
+    return await aiohttp_client(make_app(store))

@@ -11,7 +11,6 @@ import struct
 import zlib
 
 import pytest
-import pytest_asyncio
 from aiohttp import FormData
 from PIL import Image
 
@@ -19,7 +18,6 @@ from pool_profiles import archive, imaging, pools, registry
 from pool_profiles.backends import open_store
 from pool_profiles.cli import main
 from pool_profiles.errors import PoolProfilesError
-from pool_profiles.server.app import make_app
 
 FRAMES = [(200, 0, 0), (0, 200, 0), (0, 0, 200)]
 
@@ -195,11 +193,6 @@ def test_the_node_names_the_setting(size):
     with pytest.raises(PoolProfilesError) as err:
         convert.decode_image(png_header(*size), 64_000_000)
     assert_names_our_limit(err.value.message)
-
-
-@pytest_asyncio.fixture
-async def client(aiohttp_client, store):
-    return await aiohttp_client(make_app(store))
 
 
 @pytest.mark.asyncio

@@ -5,21 +5,14 @@ by another writer on the store) is a 200 with a new tag."""
 from __future__ import annotations
 
 import pytest
-import pytest_asyncio
 from aiohttp import FormData
 from images import png
 
 from pool_profiles import pools, registry
 from pool_profiles.blobs import manifest_key
-from pool_profiles.server.app import make_app
 from pool_profiles.server.conditional import hits
 
 POOL = "pool-1"
-
-
-@pytest_asyncio.fixture
-async def client(aiohttp_client, store):
-    return await aiohttp_client(make_app(store))
 
 
 async def get_pool(client, etag=None, pool_id=POOL):

@@ -8,12 +8,10 @@ import io
 import zipfile
 
 import pytest
-import pytest_asyncio
 from aiohttp import FormData
 from PIL import Image
 
 from pool_profiles import pools, registry
-from pool_profiles.server.app import make_app
 
 pytestmark = pytest.mark.asyncio
 
@@ -36,11 +34,6 @@ def zip_bytes(members: list[tuple[str, bytes]]) -> bytes:
         for name, data in members:
             zf.writestr(zipfile.ZipInfo(name), data)
     return buf.getvalue()
-
-
-@pytest_asyncio.fixture
-async def client(aiohttp_client, store):
-    return await aiohttp_client(make_app(store))
 
 
 def seeded(store) -> str:

@@ -5,21 +5,14 @@ change nothing."""
 from __future__ import annotations
 
 import pytest
-import pytest_asyncio
 from aiohttp import FormData
 from images import png
 
 from pool_profiles import pools, registry
-from pool_profiles.server.app import make_app
 
 pytestmark = pytest.mark.asyncio
 
 POOL = "hist-pool"
-
-
-@pytest_asyncio.fixture
-async def client(aiohttp_client, store):
-    return await aiohttp_client(make_app(store))
 
 
 async def add(client, color, label):

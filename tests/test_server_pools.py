@@ -7,7 +7,6 @@ import io
 import json
 
 import pytest
-import pytest_asyncio
 from aiohttp import FormData
 from images import png
 from PIL import Image
@@ -35,11 +34,6 @@ def image_form(pool_id: str, data: bytes, label: str | None = None) -> FormData:
         form.add_field("label", label)
     form.add_field("image", data, filename="x.png", content_type="image/png")
     return form
-
-
-@pytest_asyncio.fixture
-async def client(aiohttp_client, store):
-    return await aiohttp_client(make_app(store))
 
 
 async def add(client, data: bytes, label: str | None = None, pool_id: str = POOL) -> dict:

@@ -14,7 +14,6 @@ from urllib.parse import unquote
 
 import aiohttp
 import pytest
-import pytest_asyncio
 from aiohttp import FormData
 from PIL import Image
 
@@ -34,11 +33,6 @@ def image_form(pool_id: str, data: bytes) -> FormData:
     form.add_field("pool_id", pool_id)
     form.add_field("image", data, filename="x.png", content_type="image/png")
     return form
-
-
-@pytest_asyncio.fixture
-async def client(aiohttp_client, store):
-    return await aiohttp_client(make_app(store))
 
 
 async def post(client, path: str, body: dict, status: int = 200) -> dict:
