@@ -14,7 +14,7 @@ import pytest
 from comfyui_live_page import ComfyPage
 from comfyui_live_support import FRONTEND_ROOT, live_only, start_comfyui
 
-from pool_profiles.testing.chromium import ARGS, CHROMIUM, browser_missing
+from pool_profiles.testing.chromium import browser_missing, launched
 
 pytestmark = live_only
 
@@ -57,12 +57,8 @@ def browser():
     missing = browser_missing()
     if missing:
         pytest.skip(missing)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with launched() as b:
         yield b
-        b.close()
 
 
 def test_the_frontend_shows_the_nodes_in_chinese(comfy, browser):

@@ -34,7 +34,7 @@ from comfyui_live_support import (
 )
 from PIL import Image
 
-from pool_profiles.testing.chromium import ARGS, CHROMIUM, browser_missing
+from pool_profiles.testing.chromium import browser_missing, launched
 
 pytestmark = live_only
 
@@ -96,12 +96,8 @@ def browser():
     missing = browser_missing()
     if missing:
         pytest.skip(missing)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with launched() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture(params=["classic", "vue"])

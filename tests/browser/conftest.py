@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from pool_profiles.testing.chromium import ARGS, CHROMIUM, browser_missing
+from pool_profiles.testing.chromium import browser_missing, launched
 from pool_profiles.testing.spec import StoreSpec
 
 BUCKET = "pool-profiles-test"  # tests/conftest.py creates it
@@ -94,12 +94,8 @@ def served(request, tmp_path_factory):
 # "Runner.run() cannot be called from a running event loop".
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with launched() as b:
         yield b
-        b.close()
 
 
 @dataclass
