@@ -13,58 +13,45 @@ unused blobs are deleted only with `delete_orphans`; both only once older than a
 period (an add in flight writes its blob before its manifest). Temp files go after
 the grace period, slots whose image is gone are dropped through a versioned manifest
 update, thumbnails are remade. A corrupt registry or manifest is reported and never
-replaced: it holds names and labels nothing else has."""
+replaced: it holds names and labels nothing else has.
+
+This module walks the store; the report types are in check_report.py, the staging
+markers' checks in check_stages.py and the manifest repairs in check_repairs.py."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import time
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from . import history, pools, registry, staging
-from .archive import prune_manifest, referenced_blobs
+from .archive import referenced_blobs
 from .blobs import MASK_NAME
+from .check_repairs import drop_missing, restore_slots
+from .check_report import (
+    DEFAULT_GRACE_SECONDS,
+    ERROR,
+    INFO,
+    WARNING,
+    CheckReport,
+    Issue,
+    old_enough,
+)
+from .check_stages import check_stage
 from .errors import PoolProfilesError, ValidationError
 from .ids import ID_PATTERN
 from .store import Entry, Store
 
-DEFAULT_GRACE_SECONDS = 600.0
-
-ERROR, WARNING, INFO = "error", "warning", "info"
-
-
-@dataclass
-class Issue:
-    kind: str
-    id: str | None  # pool/profile id, None for store-level issues
-    key: str | None  # store key concerned
-    message: str
-    severity: str = WARNING
-    repaired: bool = False
-
-
-@dataclass
-class CheckReport:
-    store: str
-    repair: bool
-    profiles: int = 0
-    pools: int = 0
-    issues: list[Issue] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """No problem left (info notes and repaired issues do not count)."""
-        return not any(i.severity != INFO and not i.repaired for i in self.issues)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "ok": self.ok}
-
-    def add(self, kind: str, pid: str | None, key: str | None, message: str, severity: str):
-        issue = Issue(kind, pid, key, message, severity)
-        self.issues.append(issue)
-        return issue
+__all__ = [
+    "DEFAULT_GRACE_SECONDS",
+    "ERROR",
+    "INFO",
+    "WARNING",
+    "CheckReport",
+    "Issue",
+    "check_store",
+]
 
 
 def _ls(store: Store, prefix: str) -> list[Entry]:
@@ -155,10 +142,6 @@ def _read_manifest(
     return doc, True
 
 
-def _old_enough(item: Entry, now: float, grace: float) -> bool:
-    return item.mtime is not None and now - item.mtime >= grace
-
-
 def _check_leftovers(
     store: Store,
     pid: str | None,
@@ -179,7 +162,7 @@ def _check_leftovers(
             issue = report.add(
                 "temp_file", pid, key, f"{key} is a temporary file left by a write", WARNING
             )
-            if repair and _old_enough(item, now, grace):
+            if repair and old_enough(item, now, grace):
                 store.delete_temp(prefix, item.name)
                 issue.repaired = True
         elif _is_quarantined(item.name):
@@ -210,7 +193,7 @@ def _check_pool(
     items = _ls(store, pid)
     if not registered and _is_placeholder(store, pid, items):
         return  # a folder some services keep after its objects went: not a pool
-    if _check_stage(store, pid, registered, items, report, repair, now, grace):
+    if check_stage(store, pid, registered, items, report, repair, now, grace):
         return  # an unfinished import: not a pool (no thumbnails, no orphans)
     report.pools += 1
     _check_leftovers(store, pid, pid, items, report, repair, now, grace)
@@ -261,7 +244,7 @@ def _check_pool(
             ERROR if is_image else WARNING,
         )
     if repair and missing:
-        _drop_missing(store, pid, missing, report)
+        drop_missing(store, pid, missing, report)
 
     # Blobs a kept history version uses are not orphans (see history.blobs_in_history).
     kept = history.blobs_in_history(store, pid)
@@ -285,8 +268,8 @@ def _check_pool(
             WARNING,
         )
     if repair and lost:
-        old = [i.name for i in lost if _old_enough(i, now, grace)]
-        _restore_slots(store, pid, old, {i.name: i.mtime for i in lost}, report)
+        old = [i.name for i in lost if old_enough(i, now, grace)]
+        restore_slots(store, pid, old, {i.name: i.mtime for i in lost}, report)
     for item in orphans:
         key = f"{pid}/{item.name}"
         issue = report.add(
@@ -302,7 +285,7 @@ def _check_pool(
         if (
             repair
             and delete_orphans
-            and _old_enough(item, now, grace)
+            and old_enough(item, now, grace)
             and _still_unused(store, pid, item.name)
         ):
             store.delete(key)
@@ -331,7 +314,7 @@ def _check_pool(
             continue
         key = f"{pid}/{pools.THUMBS}/{tname}"
         issue = report.add("orphan_thumbnail", pid, key, f"{key} belongs to no image", INFO)
-        if repair and _old_enough(item, now, grace):
+        if repair and old_enough(item, now, grace):
             with contextlib.suppress(ValidationError):
                 store.delete(key)
                 issue.repaired = True
@@ -371,117 +354,6 @@ def _unused_blobs(
     return lost, orphans
 
 
-def _restore_slots(
-    store: Store,
-    pid: str,
-    names: list[str],
-    mtimes: dict[str, float | None],
-    report: CheckReport,
-) -> None:
-    """Put possibly lost images back as unlabeled slots at the end of their pool, through
-    the normal versioned manifest update (a name some slot uses meanwhile is skipped)."""
-    if not names:
-        return
-
-    def change(doc: Any) -> list[str]:
-        used = referenced_blobs(doc)
-        back = [n for n in names if n not in used and store.exists(pools.blob_key(pid, n))]
-        for name in back:
-            added = mtimes.get(name) or time.time()
-            doc["slots"].append({"image": name, "mask": None, "label": "", "added": added})
-        if back and len(doc["slots"]) == len(back):
-            doc["active"] = 0
-        return back
-
-    try:
-        restored = set(pools.update_manifest(store, pid, change))
-    except PoolProfilesError as exc:
-        key = f"{pid}/{pools.MANIFEST}"
-        report.add("repair_failed", pid, key, f"could not update {key}: {exc.message}", ERROR)
-        return
-    for issue in report.issues:
-        if issue.id == pid and issue.kind == "possibly_lost_slot":
-            if (issue.key or "").rsplit("/", 1)[-1] in restored:
-                issue.repaired = True
-                issue.message += "; put back as an unlabeled slot"
-
-
-_STAGE_LABELS = {
-    staging.IMPORT: "an import",
-    staging.DUPLICATE: "a duplicate",
-    staging.COPY: "a copy from another store",
-    staging.POOL_COPY: "a pool node's copy",
-}
-
-
-def _check_stage(
-    store: Store,
-    pid: str,
-    registered: bool,
-    items: list[Entry],
-    report: CheckReport,
-    repair: bool,
-    now: float,
-    grace: float,
-) -> bool:
-    """A staging marker (see staging.py). An unfinished stage (an import or copy whose
-    commit never came) is removed whole by repair once the marker is older than the
-    grace period (a live stage rewrites it every minute). A finished one whose marker
-    stayed: only the marker goes. Finished means registered for a profile, and for a
-    node pool's copy (never registered) that its manifest, written last, is there.
-    True when `pid` is an unfinished stage."""
-    marker = next((i for i in items if i.name == staging.MARKER and not i.is_dir), None)
-    if marker is None:
-        return False
-    key = staging.marker_key(pid)
-    what = staging.read_stage(store, pid)
-    label = _STAGE_LABELS.get(what or "", "an import")
-    node_copy = what == staging.POOL_COPY
-    manifest_there = any(i.name == pools.MANIFEST and not i.is_dir for i in items)
-    if manifest_there if node_copy else registered:
-        issue = report.add(
-            "stage_marker", pid, key, f"{key} remains from {label} that finished", WARNING
-        )
-        if repair:
-            store.delete(key)
-            issue.repaired = True
-        return False
-    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(marker.mtime or now))
-    kind = "unfinished_copy" if what in staging.COPIES else "unfinished_import"
-    issue = report.add(
-        kind,
-        pid,
-        pid,
-        f"{pid} holds {label} that never finished (marker written {when}); "
-        + ("no node uses it" if node_copy else "it is not a profile and no node uses it"),
-        WARNING,
-    )
-    old = _old_enough(marker, now, grace)
-    if node_copy:
-        # The registry has no say; ask again right before deleting whether the copy
-        # just finished (its manifest) or a node adopted the pool (any change writes one).
-        safe = not store.exists(f"{pid}/{pools.MANIFEST}")
-    else:
-        # A corrupt registry names nobody: then every stage might be a profile. Keep them.
-        registry_ok = not any(i.kind == "registry_corrupt" for i in report.issues)
-        safe = registry_ok and not _registered_now(store, pid)
-    if repair and old and safe:
-        # A registered profile a pool was being copied into keeps its entry: it is
-        # empty again, as before the copy.
-        store.delete_tree(pid)
-        issue.repaired = True
-        issue.message += "; removed"
-    return True
-
-
-def _registered_now(store: Store, pid: str) -> bool:
-    """Ask the registry again right before deleting: the import may just have finished."""
-    try:
-        return any(e["id"] == pid for e in registry.list_profiles(store))
-    except PoolProfilesError:
-        return True  # unknown: keep the data
-
-
 def _still_unused(store: Store, pid: str, name: str) -> bool:
     """Re-read the manifest right before deleting: it may have changed since."""
     try:
@@ -491,45 +363,6 @@ def _still_unused(store: Store, pid: str, name: str) -> bool:
     if not parsed:
         return False
     return manifest is not None and name not in referenced_blobs(manifest)
-
-
-class _Vanished(Exception):
-    """The manifest disappeared before the repair could update it (internal)."""
-
-
-def _drop_missing(store: Store, pid: str, missing: list[str], report: CheckReport) -> None:
-    key = f"{pid}/{pools.MANIFEST}"
-
-    def change(doc: Any) -> list[str]:
-        if not isinstance(doc, dict) or not isinstance(doc.get("slots"), list):
-            return []  # vanished or damaged meanwhile: leave it
-        used = referenced_blobs(doc)
-        # Check again inside the update: the slot may have been removed, or the blob
-        # may have appeared, since the listing.
-        gone = {n for n in missing if n in used and not store.exists(pools.blob_key(pid, n))}
-        if not gone:
-            return []
-        pruned, dropped = prune_manifest(doc, set(used) - gone)
-        doc.clear()
-        doc.update(pruned)
-        return dropped
-
-    def gone() -> Any:
-        raise _Vanished
-
-    try:
-        dropped = set(store.update_json(key, change, default=gone))
-    except _Vanished:
-        return  # deleted meanwhile (e.g. the profile): nothing to repair, nothing to write
-    except PoolProfilesError as exc:
-        report.add("repair_failed", pid, key, f"could not update {key}: {exc.message}", ERROR)
-        return
-    for issue in report.issues:
-        if issue.id == pid and issue.kind in ("missing_image", "missing_mask"):
-            name = (issue.key or "").rsplit("/", 1)[-1]
-            if name in dropped:
-                issue.repaired = True
-                issue.message += "; slot dropped" if issue.kind == "missing_image" else "; cleared"
 
 
 def check_store(
