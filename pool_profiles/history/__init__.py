@@ -19,23 +19,18 @@ from .entries import (
     HISTORY_DIR,
     REGISTRY_HISTORY,
     Tracked,
-    _Pending,
-    capture,
     check_version,
-    describing,
     enabled,
     history_of,
     list_entries,
     max_days,
     max_versions,
-    note,
     pool_doc,
     prune,
     read_entry,
-    record,
     registry_doc,
-    tracking,
 )
+from .recording import _Pending, capture, describing, note, record, tracking
 from .undo import restore, undo
 
 __all__ = [

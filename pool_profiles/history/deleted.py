@@ -10,7 +10,8 @@ from typing import Any
 from ..errors import ConflictError, NotFoundError
 from ..ids import check_id
 from ..store import Store
-from .entries import describing, history_of, registry_doc
+from .entries import history_of, registry_doc
+from .recording import describing
 
 
 def deleted_profiles(store: Store, *, registered: set[str] | None = None) -> list[dict[str, Any]]:

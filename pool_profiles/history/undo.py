@@ -24,15 +24,14 @@ from .entries import (
     RESTORE,
     UNDO,
     EntryName,
-    _Pending,
     check_version,
     digest,
     enabled,
     list_entries,
     pool_doc,
     read_entry,
-    record,
 )
+from .recording import _Pending, record
 
 _ATTEMPTS = 8
 
