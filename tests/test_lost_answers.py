@@ -2,12 +2,13 @@
 after the service carried it out): the client library retries it, and the retry is
 refused, since the first try landed. That refusal must not read as a conflict, or
 update_json would apply the change a second time on top of itself. A proxy in front
-of the service (moto, fake-gcs-server, Azurite) carries out the write and closes the
+of the service (moto, SeaweedFS, fake-gcs-server, Azurite) carries out the write and closes the
 connection without its answer."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 from images import png
@@ -19,10 +20,12 @@ from pool_profiles.testing.moto_server import s3_options
 BUCKET = "pool-profiles-test"
 
 
-def _options(kind: str, endpoint: str) -> tuple[str, dict]:
+def _options(kind: str, endpoint: str, service: Any) -> tuple[str, dict]:
     tag = uuid.uuid4().hex[:12]
     if kind == "s3":
         return f"s3://{BUCKET}/{tag}", s3_options(endpoint)
+    if kind == "seaweedfs":  # a real S3 server: its own credentials
+        return f"s3://{BUCKET}/{tag}", {**service.options(), "endpoint_url": endpoint}
     if kind == "gcs":
         from pool_profiles.testing.gcs_server import gcs_options
 
@@ -32,16 +35,22 @@ def _options(kind: str, endpoint: str) -> tuple[str, dict]:
     return f"az://{BUCKET}/{tag}", azure_options(endpoint)
 
 
-ENDPOINTS = {"s3": "moto_endpoint", "gcs": "gcs_endpoint", "azure": "azurite_endpoint"}
+SERVICES = {
+    "s3": "moto_endpoint",
+    "seaweedfs": "seaweed_server",
+    "gcs": "gcs_endpoint",
+    "azure": "azurite_endpoint",
+}
 
 
-@pytest.fixture(params=sorted(ENDPOINTS))
+@pytest.fixture(params=sorted(SERVICES))
 def lossy(request):
     from pool_profiles.testing.stripping_proxy import StrippingProxy
 
-    service = request.getfixturevalue(ENDPOINTS[request.param])
-    with StrippingProxy(service, strip=False) as proxy:
-        url, options = _options(request.param, proxy.endpoint)
+    service = request.getfixturevalue(SERVICES[request.param])
+    target = service if isinstance(service, str) else service.endpoint
+    with StrippingProxy(target, strip=False) as proxy:
+        url, options = _options(request.param, proxy.endpoint, service)
         yield open_store(url, options), proxy, options
 
 
